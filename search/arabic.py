@@ -1,0 +1,174 @@
+"""Arabic word normalization and a light, conservative stemmer.
+
+Both work on one word at a time and are memoized: news vocabulary is Zipfian, so
+after a few thousand documents almost every call is a dictionary lookup.
+
+The stemmer belongs to the Light10 family (Larkey, Ballesteros & Connell 2002;
+Lucene's ArabicStemmer) but is stricter: every rule says how much of the word
+must remain, and a small table of known stems keeps names and common words from
+being cut into something else (فلسطين must not become فلسط, كتائب not تائب).
+All rules are the tables below; the functions only apply them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+import pyarabic.araby as araby
+
+# --- normalization -------------------------------------------------------
+
+#: Letter folds applied after PyArabic's own normalizers.
+LETTER_FOLDS = str.maketrans(
+    {
+        "ى": "ي",  # alef maqsura -> yeh (الأقصى = الاقصي)
+        "ة": "ه",  # teh marbuta -> heh (القاهرة = القاهره)
+        "ی": "ي",  # Persian yeh
+        "ۍ": "ي",
+        "ې": "ي",
+        "ک": "ك",  # Persian/Urdu keheh
+        "ڪ": "ك",
+        "ھ": "ه",  # Urdu heh doachashmee
+        "ە": "ه",
+        "\u066b": ".",  # Arabic decimal separator
+        "\u066c": "",  # Arabic thousands separator
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+    }
+)
+
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+
+
+@lru_cache(maxsize=400_000)
+def normalize(word: str) -> str:
+    """Fold one token to its search form: no marks, no tatweel, one alef, ي, ه, ASCII digits."""
+    if word.isascii():
+        return word.lower()
+    word = unicodedata.normalize("NFKC", word)  # presentation forms, ﻻ and friends
+    word = araby.strip_diacritics(word)  # harakat, shadda, sukun, tanwin, superscript alef, Quranic marks
+    word = araby.strip_tatweel(word)
+    word = araby.normalize_ligature(word)
+    word = word.translate(LETTER_FOLDS)  # before normalize_alef, which would turn ى into ا
+    word = araby.normalize_alef(word)  # أ إ آ ٱ -> ا
+    return word.lower()
+
+
+def is_arabic(word: str) -> bool:
+    return bool(_ARABIC_LETTER.search(word))
+
+
+# --- light stemming --------------------------------------------------------
+
+#: Article and its compounds, longest first: (prefix, letters that must remain).
+ARTICLE_PREFIXES = (
+    ("وبال", 2), ("فبال", 2), ("وكال", 2), ("فكال", 2), ("ولل", 2), ("فلل", 2),
+    ("وال", 2), ("فال", 2), ("بال", 2), ("كال", 2), ("لل", 2), ("ال", 2),
+)
+
+#: Single-letter proclitics (and, so, with, like, for), stripped at most twice
+#: (وب، فل، ول …) and only when at least this many letters remain.
+PROCLITICS = "وفبكل"
+PROCLITIC_MIN_REST = 4
+
+#: Suffixes, longest first: (suffix, letters that must remain). A word loses at
+#: most two of them (الفلسطينيين -> فلسطيني -> فلسطين).
+SUFFIXES = (
+    ("تهما", 3), ("تكما", 3),
+    ("هما", 3), ("كما", 3), ("تها", 3), ("تهم", 3), ("تهن", 3), ("تنا", 3), ("تكم", 3),
+    ("تين", 3), ("تان", 3),
+    ("ات", 3), ("ون", 4), ("ين", 4), ("ان", 5), ("يه", 3),
+    ("ها", 3), ("هم", 3), ("هن", 3), ("كم", 3), ("كن", 3), ("نا", 3), ("ته", 3), ("تي", 3),
+    ("ه", 3), ("ي", 3),
+)
+MAX_SUFFIXES = 2
+
+#: Suffixes after which a final ت is the taa marbuta of the stem (حكومتها -> حكوم).
+#: Folded into SUFFIXES above as the ت-forms; listed here for the reader only.
+
+#: Endings that stay on a known stem: فلسطيني، الفلسطينية، فلسطينيون … -> فلسطين.
+KNOWN_STEM_ENDINGS = ("", "ي", "يه", "يين", "يون", "يان", "يات", "ه", "ا")
+
+
+def _load_known_stems() -> frozenset[str]:
+    text = resources.files("search.data").joinpath("known_stems.txt").read_text("utf-8")
+    words = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return frozenset(normalize(w) for w in words if w)
+
+
+#: Names and words whose first or last letters look like affixes but are not.
+KNOWN_STEMS = _load_known_stems()
+_KNOWN_BY_LENGTH = sorted({len(s) for s in KNOWN_STEMS}, reverse=True)
+
+
+def _known_stem(word: str) -> str | None:
+    """The known stem ``word`` is made of (stem + a nisba/plural ending), if any."""
+    for size in _KNOWN_BY_LENGTH:
+        if size <= len(word) and word[:size] in KNOWN_STEMS and word[size:] in KNOWN_STEM_ENDINGS:
+            return word[:size]
+    return None
+
+
+def _strip_article(word: str) -> str:
+    for prefix, rest in ARTICLE_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= rest:
+            return word[len(prefix):]
+    return word
+
+
+def _strip_proclitics(word: str) -> str:
+    for _ in range(2):
+        if (
+            len(word) - 1 >= PROCLITIC_MIN_REST
+            and word[0] in PROCLITICS
+            and _known_stem(word) is None
+        ):
+            word = word[1:]
+            stripped = _strip_article(word)
+            if stripped != word:
+                return stripped
+        else:
+            break
+    return word
+
+
+def _broken_plural_en(word: str) -> bool:
+    """True for فعاعيل plurals (قوانين، ملايين، مضامين): their ين is part of the stem."""
+    return len(word) >= 5 and word[-4] == "ا"
+
+
+def _strip_suffixes(word: str) -> str:
+    for _ in range(MAX_SUFFIXES):
+        for suffix, rest in SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= rest:
+                if suffix in ("ين", "ون") and _broken_plural_en(word):
+                    continue
+                if suffix == "ان" and word.endswith("ستان"):
+                    continue
+                word = word[: -len(suffix)]
+                break
+        else:
+            return word
+        if _known_stem(word):
+            return _known_stem(word)
+    return word
+
+
+@lru_cache(maxsize=400_000)
+def stem(word: str) -> str:
+    """Light stem of one *normalized* word; non-Arabic words come back unchanged."""
+    if len(word) < 3 or not is_arabic(word):
+        return word
+    known = _known_stem(word)
+    if known:
+        return known
+    core = _strip_article(word)
+    if core == word:
+        core = _strip_proclitics(word)
+    known = _known_stem(core)
+    if known:
+        return known
+    return _strip_suffixes(core)

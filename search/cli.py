@@ -1,0 +1,122 @@
+"""The `bahth` command: index, search and serve."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from search.engine import Engine
+from search.indexer import IndexProblem, build_index, live_generation
+from search.ingest import IngestError
+from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
+from search.request import SORTS, BadRequest, SearchRequest
+
+SHOWN_PROBLEMS = 20
+
+index_dir_option = click.option(
+    "--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar=INDEX_ENV,
+    default=default_index_dir, show_default="index/ (or $BAHTH_INDEX_DIR)",
+    help="Directory holding the index.")
+
+
+@click.group()
+@click.version_option(package_name="bahth")
+def main() -> None:
+    """Bahth (بحث): search Arabic political news."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option("--rebuild", is_flag=True,
+              help="Build a fresh index from PATHS instead of adding to the live one.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, quiet: bool) -> None:
+    """Index .txt folders and .jsonl / .jsonl.gz files (default: the seed articles).
+
+    Documents with an id already in the index replace it. The index being served
+    is never broken: a rebuild is written beside it and switched in when complete.
+    """
+    try:
+        summary = build_index(paths or [SEEDS_DIR], index_dir, rebuild=rebuild,
+                              progress=not quiet and sys.stderr.isatty())
+    except (IngestError, IndexProblem) as error:
+        raise click.ClickException(str(error)) from None
+    action = "built" if summary.rebuilt else "updated"
+    click.echo(f"Indexed {summary.indexed} documents in {summary.seconds:.1f} s; "
+               f"skipped {len(summary.skipped)}. Index {action}: {summary.total} documents "
+               f"in {index_dir / summary.generation}")
+    for label, problems in (("skipped", [(s.where, s.reason) for s in summary.skipped]),
+                            ("warning", summary.warnings)):
+        for where, reason in problems[:SHOWN_PROBLEMS]:
+            click.echo(f"  {label}: {where}: {reason}")
+        if len(problems) > SHOWN_PROBLEMS:
+            click.echo(f"  … and {len(problems) - SHOWN_PROBLEMS} more {label} lines")
+
+
+def _terminal(snippet_html: str) -> str:
+    """Snippet HTML for a terminal: marks in bold, entities decoded."""
+    parts = re.split(r"(<mark>.*?</mark>)", snippet_html)
+    out = []
+    for part in parts:
+        if part.startswith("<mark>"):
+            out.append(click.style(html.unescape(part[6:-7]), bold=True, fg="yellow"))
+        else:
+            out.append(html.unescape(part))
+    return "".join(out)
+
+
+@main.command("search")
+@click.argument("query")
+@index_dir_option
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def search_command(query, index_dir, sources, date_from, date_to, sort, limit, page, as_json) -> None:
+    """Search the index and print ranked results with snippets."""
+    try:
+        request = SearchRequest.from_mapping({
+            "q": query, "source": list(sources), "from": date_from, "to": date_to,
+            "sort": sort, "page": page, "per_page": limit})
+        result = Engine(index_dir).search(request)
+    except BadRequest as error:
+        raise click.UsageError(error.message) from None
+    except IndexProblem as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    note = " (no article has every word; showing articles with any of them)" if result.match == "or" else ""
+    click.echo(f"{result.total} results in {result.took_ms:.0f} ms{note}")
+    for number, hit in enumerate(result.hits, (page - 1) * limit + 1):
+        click.echo()
+        click.echo(click.style(f"{number}. {hit.title or '(بلا عنوان)'}", bold=True))
+        click.echo(f"   {hit.source or 'غير معروف'} · {hit.date or 'غير معروف'} · {hit.id}")
+        click.echo(f"   {_terminal(hit.snippet)}")
+
+
+@main.command("serve")
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
+    """Serve the web page and the JSON API with a production server (waitress)."""
+    import waitress
+
+    from web import create_app
+
+    if live_generation(index_dir) is None:
+        raise click.ClickException(f"no index in {index_dir}: run `bahth index` first")
+    app = create_app({"INDEX_DIR": index_dir})
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C stops)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="bahth")

@@ -1,0 +1,1 @@
+"""Data tables of the analysis chain (word lists), loaded with importlib.resources."""

@@ -1,0 +1,203 @@
+"""The one search entry point: a SearchRequest in, a SearchResult out.
+
+The CLI, the web page and the JSON API all call :meth:`Engine.search` and only
+render what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.scoring import BM25F
+
+from search.highlight import mark_all, snippet
+from search.indexer import IndexProblem, live_generation
+from search.querylang import compile_query
+from search.request import SearchRequest
+
+WEIGHTING = BM25F(B=0.75, K1=1.2)
+FACET_FIELDS = {"source": "source", "date": "year", "month": "month"}
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str | None
+    url: str | None
+    source: str | None
+    date: str | None
+    score: float | None
+    snippet: str
+    title_html: str
+    matched: list[str]
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[dict]]
+    #: "and" (every word matched), "or" (fell back to any word), "all" (no query: browsing).
+    match: str = "and"
+    sort: str = "relevance"
+    filters: dict = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "took_ms": self.took_ms,
+            "match": self.match,
+            "sort": self.sort,
+            "filters": self.filters,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": self.facets,
+        }
+
+
+def _filter_query(request: SearchRequest) -> wq.Query | None:
+    parts = []
+    if request.sources:
+        known = [wq.Term("source", s) for s in request.sources if s is not None]
+        if None in request.sources:  # "unknown source": documents with no source term
+            known.append(wq.Not(wq.Every("source")))
+        parts.append(wq.Or(known))
+    if request.date_from or request.date_to:
+        start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
+        end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
+        parts.append(wq.DateRange("date", start, end))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _date_string(value) -> str | None:
+    return value.date().isoformat() if isinstance(value, dt.datetime) else None
+
+
+class Engine:
+    """Searches the live index generation in ``index_dir``.
+
+    Whoosh searchers are not thread-safe, so each thread keeps its own, reopened
+    when the live generation changes and refreshed when it was updated in place.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._local = threading.local()
+
+    def _searcher(self):
+        generation = live_generation(self.index_dir)
+        if generation is None:
+            raise IndexProblem(f"no index in {self.index_dir}: run `bahth index` to build one")
+        local = self._local
+        if getattr(local, "generation", None) != generation:
+            if getattr(local, "searcher", None) is not None:
+                local.searcher.close()
+            ix = whoosh_index.open_dir(str(generation))
+            local.searcher = ix.searcher(weighting=WEIGHTING)
+            local.generation = generation
+        elif not local.searcher.up_to_date():
+            local.searcher = local.searcher.refresh()
+        return local.searcher
+
+    def doc_count(self) -> int:
+        return self._searcher().doc_count()
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        searcher = self._searcher()
+        compiled = compile_query(request.q)
+        filter_q = _filter_query(request)
+        base = compiled.strict or wq.Every()
+        match = "all" if compiled.empty else "and"
+        matching = self._matching_docs(searcher, base, filter_q)
+        if not matching and compiled.loose is not None:
+            base, match = compiled.loose, "or"
+            matching = self._matching_docs(searcher, base, filter_q)
+        sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
+        hits = self._page(searcher, base, filter_q, request, sort, compiled.terms)
+        return SearchResult(
+            query=request.q,
+            total=len(matching),
+            page=request.page,
+            per_page=request.per_page,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            facets=self._facets(searcher, matching),
+            match=match,
+            sort=sort,
+            filters={
+                "source": list(request.sources),
+                "from": request.date_from.isoformat() if request.date_from else None,
+                "to": request.date_to.isoformat() if request.date_to else None,
+            },
+        )
+
+    @staticmethod
+    def _matching_docs(searcher, q: wq.Query, filter_q: wq.Query | None) -> list[int]:
+        full = wq.And([q, filter_q]) if filter_q is not None else q
+        return list(searcher.docs_for_query(full))
+
+    @staticmethod
+    def _page(searcher, q, filter_q, request: SearchRequest, sort: str, terms) -> list[Hit]:
+        limit = request.page * request.per_page
+        kwargs = {"limit": limit, "filter": filter_q}
+        if sort == "date":
+            kwargs.update(sortedby="day", reverse=True)
+        results = searcher.search(q, **kwargs)
+        hits = []
+        for hit in results[limit - request.per_page: limit]:
+            stored = hit.fields()
+            body = snippet(stored.get("body", ""), terms)
+            title = stored.get("title")
+            title_marks = mark_all(title or "", terms)
+            hits.append(Hit(
+                id=stored["id"],
+                title=title,
+                url=stored.get("url"),
+                source=stored.get("source"),
+                date=_date_string(stored.get("date")),
+                score=round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
+                snippet=str(body.html),
+                title_html=str(title_marks.html),
+                matched=list(dict.fromkeys(title_marks.matched + body.matched)),
+            ))
+        return hits
+
+    @staticmethod
+    def _facets(searcher, docnums: list[int]) -> dict[str, list[dict]]:
+        """Counts over the whole result set, read from columns (no stored fields)."""
+        reader = searcher.reader()
+        facets = {}
+        for name, fieldname in FACET_FIELDS.items():
+            column = reader.column_reader(fieldname)
+            counts = Counter(column[d] or None for d in docnums)
+            if name == "source":
+                ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+            else:  # dates: newest first, unknown last
+                known = sorted((kv for kv in counts.items() if kv[0] is not None), reverse=True)
+                ordered = known + [kv for kv in counts.items() if kv[0] is None]
+            facets[name] = [{"value": value, "count": count} for value, count in ordered]
+        return facets

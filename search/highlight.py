@@ -1,0 +1,94 @@
+"""Snippets that mark the original surface words of the stored text.
+
+The stored text is re-analyzed with the shared ANALYZER (``chars=True``), so a
+token's offsets point into the original string: for the query ``القسام`` the
+mark covers ``القســـــام`` exactly as the article wrote it. Everything outside
+the marks is HTML-escaped; ``<mark>`` is the only markup that comes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from search.analysis import ANALYZER
+
+SNIPPET_CHARS = 260
+CONTEXT_BEFORE = 50
+
+
+@dataclass
+class Highlight:
+    html: Markup
+    matched: list[str]  # the surface forms that matched, in order of first appearance
+
+
+def _spans(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every token of ``text`` that is one of ``terms``."""
+    spans: dict[int, tuple[int, int, str]] = {}
+    if terms:
+        for token in ANALYZER(text, chars=True, mode="index"):
+            if token.text in terms and token.startchar not in spans:
+                spans[token.startchar] = (token.startchar, token.endchar, token.text.lstrip("="))
+    return sorted(spans.values())
+
+
+def _render(text: str, spans: list[tuple[int, int, str]], start: int, end: int) -> Markup:
+    out, cursor = [], start
+    for s, e, _ in spans:
+        if s < start or e > end:
+            continue
+        out.append(escape(text[cursor:s]))
+        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        cursor = e
+    out.append(escape(text[cursor:end]))
+    return Markup("").join(out)
+
+
+def _best_window(spans: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
+    """(start, end) of the stretch of at most ``width`` chars holding the most distinct
+    terms, then the most matches; ``end`` is the end of its last match."""
+    best, best_key = (spans[0][0], spans[0][1]), (0, 0)
+    for i, (start, _, _) in enumerate(spans):
+        inside = [(e, t) for s, e, t in spans[i:] if e <= start + width] or [(spans[i][1], spans[i][2])]
+        key = (len({t for _, t in inside}), len(inside))
+        if key > best_key:
+            best, best_key = (start, inside[-1][0]), key
+    return best
+
+
+def _word_boundary(text: str, pos: int, forward: bool) -> int:
+    """The nearest space at or beyond ``pos`` (backwards or forwards), or the text's edge."""
+    step = 1 if forward else -1
+    while 0 < pos < len(text) and not text[pos].isspace():
+        pos += step
+    return max(0, min(pos, len(text)))
+
+
+def snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -> Highlight:
+    """The passage of ``text`` that best shows why it matched, with marks."""
+    text = " ".join(text.split())
+    spans = _spans(text, terms)
+    if spans:
+        first, last = _best_window(spans, width - CONTEXT_BEFORE)
+        start = _word_boundary(text, first - CONTEXT_BEFORE, forward=False)
+        end = _word_boundary(text, max(last, start + width), forward=True)
+    else:
+        start, end = 0, _word_boundary(text, width, forward=True)
+    html = _render(text, spans, start, end)
+    if start > 0:
+        html = Markup("…") + html
+    if end < len(text):
+        html = html + Markup("…")
+    return Highlight(html, _surface_forms(text, spans))
+
+
+def mark_all(text: str, terms: frozenset[str]) -> Highlight:
+    """The whole (short) text, every match marked: for titles."""
+    spans = _spans(text, terms)
+    return Highlight(_render(text, spans, 0, len(text)), _surface_forms(text, spans))
+
+
+def _surface_forms(text: str, spans: list[tuple[int, int, str]]) -> list[str]:
+    return list(dict.fromkeys(text[s:e] for s, e, _ in spans))

@@ -1,0 +1,97 @@
+"""A search request and its validation, shared by the JSON API, the page and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from search.querylang import MAX_QUERY_CHARS
+
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused (deep paging is a crawl)
+MAX_SOURCES = 50
+
+
+class BadRequest(ValueError):
+    """A parameter the user got wrong; ``code`` is machine-readable, the message is for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    #: Source filter; ``None`` in the tuple stands for "source unknown".
+    sources: tuple[str | None, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def __post_init__(self):
+        if len(self.q) > MAX_QUERY_CHARS:
+            raise BadRequest("query_too_long", f"the query is longer than {MAX_QUERY_CHARS} characters")
+        if self.sort not in SORTS:
+            raise BadRequest("bad_sort", f"sort must be one of: {', '.join(SORTS)}")
+        if self.page < 1:
+            raise BadRequest("bad_page", "page must be 1 or more")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise BadRequest("bad_per_page", f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if self.page * self.per_page > MAX_RESULT_WINDOW:
+            raise BadRequest("page_too_deep", f"results beyond the first {MAX_RESULT_WINDOW} are not served; narrow the search")
+        if len(self.sources) > MAX_SOURCES:
+            raise BadRequest("too_many_sources", f"at most {MAX_SOURCES} source filters")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise BadRequest("bad_date_range", "from must not be after to")
+
+    @classmethod
+    def from_params(cls, get: Callable[[str], str | None], getlist: Callable[[str], Sequence[str]]) -> "SearchRequest":
+        """Build from query-string style parameters (all strings), raising BadRequest."""
+        q = (get("q") or "").strip()
+        if "\x00" in q:
+            q = q.replace("\x00", " ")
+        sources = tuple(s.strip() or None for s in getlist("source"))
+        return cls(
+            q=q,
+            sources=tuple(dict.fromkeys(sources)),
+            date_from=parse_day(get("from"), "from"),
+            date_to=parse_day(get("to"), "to"),
+            sort=get("sort") or "relevance",
+            page=parse_int(get("page"), "page", 1),
+            per_page=parse_int(get("per_page"), "per_page", DEFAULT_PER_PAGE),
+        )
+
+    @classmethod
+    def from_mapping(cls, params: Mapping[str, object]) -> "SearchRequest":
+        def getlist(key):
+            value = params.get(key)
+            return [] if value is None else list(value) if isinstance(value, (list, tuple)) else [value]
+        return cls.from_params(lambda k: None if params.get(k) is None else str(params[k]), getlist)
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadRequest("bad_date", f"{name} must be a date written YYYY-MM-DD, got {value[:40]!r}") from None
+
+
+def parse_int(value: str | None, name: str, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise BadRequest(f"bad_{name}", f"{name} must be a whole number, got {value[:40]!r}") from None
+    if abs(number) > 10**9:
+        raise BadRequest(f"bad_{name}", f"{name} is out of range")
+    return number

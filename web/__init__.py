@@ -1,0 +1,28 @@
+"""The Flask front end: the search page and its JSON twin over one Engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from search.engine import Engine
+from search.paths import default_index_dir
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory. ``INDEX_DIR`` defaults to ``$BAHTH_INDEX_DIR`` or ``index/``."""
+    app = Flask(__name__)
+    app.config.update(INDEX_DIR=None, MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
+    app.config.update(config or {})
+    app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"] or default_index_dir())
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False  # keep the response in its documented order
+    app.extensions["bahth_engine"] = Engine(app.config["INDEX_DIR"])
+
+    from web import format as fmt
+    from web.views import bp
+
+    fmt.register(app)
+    app.register_blueprint(bp)
+    return app

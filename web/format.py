@@ -1,0 +1,74 @@
+"""Template helpers: dates as Arabic readers read them, labels for unknown values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, request, url_for
+
+MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
+          "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
+UNKNOWN = "غير معروف"
+
+
+def arabic_date(value: str | None) -> str:
+    """``2022-08-22`` -> ``22 أغسطس 2022``; ``2022-08`` -> ``أغسطس 2022``; None -> غير معروف."""
+    if not value:
+        return UNKNOWN
+    parts = value.split("-")
+    try:
+        if len(parts) == 3:
+            day = dt.date.fromisoformat(value)
+            return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+        if len(parts) == 2:
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return value
+
+
+def period_range(value: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a facet period: ``2022`` or ``2022-08``."""
+    year, _, month = value.partition("-")
+    if not month:
+        return dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
+    first = dt.date(int(year), int(month), 1)
+    next_month = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first, next_month - dt.timedelta(days=1)
+
+
+def link(url: str | None) -> str | None:
+    """An outbound link for a stored url; scheme-less urls (as the seed metadata gives them) get https."""
+    if not url:
+        return None
+    if url.startswith(("http://", "https://")):
+        return url
+    if "://" in url or url.startswith(("javascript:", "data:")):
+        return None
+    return "https://" + url
+
+
+def search_url(**changes) -> str:
+    """The current search URL with some parameters changed (None removes one); page resets to 1."""
+    args = request.args.to_dict(flat=False)
+    if "page" not in changes:
+        args.pop("page", None)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value if isinstance(value, list) else [value]
+    return url_for("bahth.search_page", **args)
+
+
+def toggled_sources(current: list, value: str | None) -> list[str]:
+    """Source filter values after clicking ``value``: added if absent, removed if present."""
+    token = value or ""
+    values = ["" if v is None else v for v in current]
+    return [v for v in values if v != token] if token in values else values + [token]
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["arabic_date"] = arabic_date
+    app.jinja_env.filters["link"] = link
+    app.jinja_env.globals.update(search_url=search_url, period_range=period_range, toggled_sources=toggled_sources, UNKNOWN=UNKNOWN)

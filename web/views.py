@@ -1,0 +1,96 @@
+"""Routes: the search page and the JSON API render the same SearchResult."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from markupsafe import Markup
+
+from search.indexer import IndexProblem
+from search.request import BadRequest, SearchRequest
+
+bp = Blueprint("bahth", __name__)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _engine():
+    return current_app.extensions["bahth_engine"]
+
+
+def _request_from_args() -> SearchRequest:
+    return SearchRequest.from_params(request.args.get, request.args.getlist)
+
+
+def _api_error(status: int, code: str, message: str):
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+@bp.after_app_request
+def security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@bp.route("/")
+def search_page():
+    try:
+        search_request = _request_from_args()
+        result = _engine().search(search_request)
+    except BadRequest as error:
+        return render_template("search.html", error=error.message, q=request.args.get("q", "")), 400
+    except IndexProblem as error:
+        return render_template("search.html", error=str(error), q=request.args.get("q", "")), 503
+    hits = [dict(h.to_dict(), snippet=Markup(h.snippet), title_html=Markup(h.title_html))
+            for h in result.hits]
+    return render_template("search.html", result=result, hits=hits, q=search_request.q,
+                           request_=search_request)
+
+
+@bp.route("/api/search")
+def api_search():
+    try:
+        result = _engine().search(_request_from_args())
+    except BadRequest as error:
+        return _api_error(400, error.code, error.message)
+    except IndexProblem as error:
+        return _api_error(503, "no_index", str(error))
+    return jsonify(result.to_dict())
+
+
+@bp.route("/healthz")
+def health():
+    try:
+        return jsonify({"status": "ok", "documents": _engine().doc_count()})
+    except IndexProblem as error:
+        return _api_error(503, "no_index", str(error))
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    if request.path.startswith("/api/"):
+        return _api_error(404, "not_found", "no such API endpoint")
+    return render_template("search.html", error="الصفحة غير موجودة", q=""), 404
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(error):
+    return _api_error(405, "method_not_allowed", "only GET is supported")
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    return _api_error(413, "too_large", "request too large")
+
+
+@bp.app_errorhandler(500)
+def server_error(error):
+    current_app.logger.exception("unhandled error")
+    return _api_error(500, "internal", "internal error")
