@@ -1,0 +1,47 @@
+"""Shared fixtures: a real Whoosh index of the seeds on disk, the real Flask app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.engine import Engine
+from search.indexer import build_index
+from search.paths import PROJECT_ROOT, SEEDS_DIR
+
+SHARED = PROJECT_ROOT.parent / "shared"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/, or skip the test with a clear reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available (the shared data folder sits beside the project on dev machines and CI)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    summary = build_index([SEEDS_DIR], index_dir)
+    assert summary.indexed == 5 and not summary.skipped
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(seed_index) -> Engine:
+    return Engine(seed_index)
+
+
+@pytest.fixture()
+def app(seed_index):
+    from web import create_app
+
+    return create_app({"INDEX_DIR": seed_index, "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

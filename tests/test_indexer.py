@@ -1,0 +1,90 @@
+"""Building, updating and atomically switching index generations."""
+
+import json
+import shutil
+
+import pytest
+
+from search.engine import Engine
+from search.indexer import CURRENT, IndexProblem, build_index, live_generation
+from search.ingest import IngestError
+from search.paths import SEEDS_DIR
+from search.request import SearchRequest
+
+
+def record(doc_id, text, **extra):
+    return json.dumps({"id": doc_id, "source": "وكالة", "date": "2020-01-01", "title": None,
+                       "url": None, "category": None, "text": text, **extra}, ensure_ascii=False)
+
+
+def count(index_dir, q=""):
+    return Engine(index_dir).search(SearchRequest(q=q)).total
+
+
+def test_build_creates_a_generation_and_points_current_at_it(tmp_path):
+    summary = build_index([SEEDS_DIR], tmp_path)
+    assert summary.rebuilt and summary.total == 5
+    assert (tmp_path / CURRENT).read_text().strip() == summary.generation
+    assert live_generation(tmp_path).name == summary.generation
+
+
+def test_failed_rebuild_leaves_the_served_index_untouched(tmp_path):
+    first = build_index([SEEDS_DIR], tmp_path)
+    engine = Engine(tmp_path)
+    assert engine.search(SearchRequest(q="حماس")).total == 5
+    with pytest.raises(IngestError):
+        build_index([SEEDS_DIR, tmp_path / "missing.jsonl"], tmp_path, rebuild=True)
+    assert (tmp_path / CURRENT).read_text().strip() == first.generation
+    assert sorted(p.name for p in tmp_path.glob("gen-*")) == [first.generation]
+    assert engine.search(SearchRequest(q="حماس")).total == 5
+
+
+def test_rebuild_switches_and_a_running_engine_follows(tmp_path):
+    build_index([SEEDS_DIR], tmp_path)
+    engine = Engine(tmp_path)
+    assert engine.search(SearchRequest(q="")).total == 5
+    corpus = tmp_path / "new.jsonl"
+    corpus.write_text(record("n1", "خبر جديد عن الانتخابات البلدية") + "\n", "utf-8")
+    summary = build_index([corpus], tmp_path, rebuild=True)
+    assert summary.total == 1
+    assert engine.search(SearchRequest(q="")).total == 1
+    assert engine.search(SearchRequest(q="الانتخابات")).total == 1
+
+
+def test_update_adds_and_replaces_by_id(tmp_path):
+    build_index([SEEDS_DIR], tmp_path)
+    corpus = tmp_path / "more.jsonl"
+    corpus.write_text(record("n1", "اجتماع أول في رام الله") + "\n", "utf-8")
+    summary = build_index([corpus], tmp_path)
+    assert not summary.rebuilt and summary.total == 6
+    corpus.write_text(record("n1", "اجتماع معدل في نابلس") + "\n", "utf-8")
+    assert build_index([corpus], tmp_path).total == 6
+    assert count(tmp_path, "نابلس") == 1 and count(tmp_path, "رام") == 0
+    # Re-indexing the seeds replaces them instead of duplicating.
+    assert build_index([SEEDS_DIR], tmp_path).total == 6
+
+
+def test_old_generations_are_pruned(tmp_path):
+    for _ in range(4):
+        build_index([SEEDS_DIR], tmp_path, rebuild=True)
+    assert len(list(tmp_path.glob("gen-*"))) == 2
+
+
+def test_update_of_an_index_from_another_schema_version_is_refused(tmp_path):
+    summary = build_index([SEEDS_DIR], tmp_path)
+    manifest = tmp_path / summary.generation / "bahth.json"
+    manifest.write_text(json.dumps({"schema_version": -1}), "utf-8")
+    with pytest.raises(IndexProblem, match="--rebuild"):
+        build_index([SEEDS_DIR], tmp_path)
+    assert build_index([SEEDS_DIR], tmp_path, rebuild=True).total == 5
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexProblem, match="bahth index"):
+        Engine(tmp_path).search(SearchRequest(q="حماس"))
+
+
+def test_a_deleted_generation_directory_counts_as_no_index(tmp_path):
+    summary = build_index([SEEDS_DIR], tmp_path)
+    shutil.rmtree(tmp_path / summary.generation)
+    assert live_generation(tmp_path) is None

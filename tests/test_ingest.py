@@ -1,0 +1,142 @@
+"""Ingest: decoding, cleaning, page furniture, metadata, records and skips."""
+
+import gzip
+import json
+
+import pytest
+
+from search.clean import clean_text, parse_page
+from search.ingest import Document, IngestError, Skip, decode, read_documents
+from search.paths import SEEDS_DIR
+
+SEED_004 = SEEDS_DIR / "004_ba4bac017325e1a8.txt"
+ARABIC = "قال الناطق باسم حركة حماس إن العلاقة مع الجهاد الإسلامي استراتيجية."
+
+
+def docs_by_id(paths):
+    return {d.id: d for d in read_documents(paths) if isinstance(d, Document)}
+
+
+def test_clean_text_characters():
+    raw = "ﺣﻤﺎس\u200b و\u202bالجهاد\u202c\u00a0في&nbsp;غزة &amp; القدس\r\nسطر\x07ثان\ufeff"
+    assert clean_text(raw) == "حماس والجهاد في غزة & القدس\nسطر ثان"
+
+
+def test_seed_files_are_byte_copies_of_shared(tmp_path):
+    from conftest import shared_path
+
+    shared = shared_path("seeds")
+    for path in sorted(SEEDS_DIR.glob("*.txt")):
+        assert path.read_bytes() == (shared / path.name).read_bytes()
+
+
+def test_seed_metadata_is_used_and_unknowns_stay_null():
+    docs = docs_by_id([SEEDS_DIR])
+    assert sorted(docs) == sorted(p.stem for p in SEEDS_DIR.glob("*.txt"))
+    assert docs["001_d30af9c42a70480b"].source == "صدى نيوز"
+    assert docs["001_d30af9c42a70480b"].date.isoformat() == "2022-08-22"
+    assert docs["003_f808f8908193cba8"].date.isoformat() == "2023-06-04"
+    for unknown in ("000_281d92c1e047680d", "002_a017300901ef6bd3"):
+        assert docs[unknown].source is None and docs[unknown].date is None
+    assert docs["004_ba4bac017325e1a8"].source == "أرض كنعان"
+    assert docs["004_ba4bac017325e1a8"].date is None
+
+
+def test_page_furniture_of_seed_004_is_dropped():
+    page = parse_page(clean_text(SEED_004.read_text("utf-8")))
+    assert page.title == "حماس: اللقاء الأخير مع حركة الجهاد أسس لعلاقة أكثر تماسكاً"
+    assert page.source == "أرض كنعان"  # the outlet line under the headline
+    assert page.body.startswith("قال الناطق باسم حركة حماس")
+    for furniture in ("google39ae0e62e4a5bc94", "Menu", "21:08", "كورونا", "بتسيلم", "الأونروا"):
+        assert furniture not in page.body
+
+
+def test_furniture_rules_are_general_not_keyed_to_one_file():
+    text = "\n".join([
+        "Home | News", "Login",
+        "10:01 خبر أول عن الطقس", "10:05 خبر ثان عن الرياضة", "10:09 خبر ثالث عن الاقتصاد",
+        "عنوان الخبر الرئيسي عن لقاء الفصائل",
+        ARABIC,
+    ])
+    page = parse_page(clean_text(text))
+    assert page.title == "عنوان الخبر الرئيسي عن لقاء الفصائل"
+    assert page.body == ARABIC
+
+
+def test_clock_lines_inside_an_article_are_kept():
+    text = f"{ARABIC}\n10:30 بدأ الاجتماع في القاهرة بحضور الوفود كافة وتواصل حتى المساء.\n{ARABIC}"
+    assert "10:30 بدأ الاجتماع" in parse_page(clean_text(text)).body
+
+
+@pytest.mark.parametrize("lead,source", [
+    ("صدى نيوز- أكدت حركتا حماس والجهاد الإسلامي موقفهما.", "صدى نيوز"),
+    ("خـــــاص صدى نيوز - كشف مصدر فلسطيني عن لقاء.", "صدى نيوز"),
+    ("غزة - أكدت حركتا حماس والجهاد الإسلامي موقفهما.", None),  # a dateline, not an outlet
+    ("أكدت حركتا حماس والجهاد الإسلامي - في بيان - موقفهما.", None),
+])
+def test_source_from_byline(lead, source):
+    assert parse_page(clean_text(lead)).source == source
+
+
+def test_title_from_the_lead_is_clipped_at_a_boundary():
+    page = parse_page(clean_text((SEEDS_DIR / "000_281d92c1e047680d.txt").read_text("utf-8")))
+    assert page.title.startswith("أعلنت حركة حماس والجهاد الإسلامي")
+    assert page.title.endswith("…") and len(page.title) <= 111
+    assert page.body.startswith("أعلنت حركة حماس")  # the lead itself stays in the body
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1256"])
+def test_decoding(tmp_path, encoding):
+    (tmp_path / "a.txt").write_bytes(ARABIC.encode(encoding))
+    (doc,) = read_documents([tmp_path])
+    assert isinstance(doc, Document) and doc.body == ARABIC
+
+
+def test_undecodable_file_is_skipped_with_a_reason(tmp_path):
+    (tmp_path / "bad.txt").write_bytes(bytes([0x80, 0x81, 0xff, 0x00, 0x9d]))
+    (item,) = read_documents([tmp_path])
+    assert isinstance(item, Skip) and "bad.txt" in item.where
+
+
+def test_jsonl_records_and_skips(tmp_path):
+    good = {"id": "a1", "source": "BBC Arabic", "date": "2018-02-18", "title": "عنوان",
+            "url": "http://x", "category": "middleEast", "text": ARABIC}
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "{not json",
+        json.dumps({**good, "id": "a1"}, ensure_ascii=False),  # duplicate id
+        json.dumps({**good, "id": "a2", "text": "", "title": None}),  # empty
+        json.dumps({**good, "id": "a3", "date": "2022-13-45"}, ensure_ascii=False),
+        json.dumps({**good, "id": None}),
+        "[1, 2]",
+        "",
+    ]
+    path = tmp_path / "docs.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    items = list(read_documents([path]))
+    docs = [i for i in items if isinstance(i, Document)]
+    skips = {i.where.rsplit(":", 1)[1]: i.reason for i in items if isinstance(i, Skip)}
+    assert [d.id for d in docs] == ["a1", "a3"]
+    assert docs[0].source == "BBC Arabic" and docs[0].category == "middleEast"
+    assert docs[1].date is None and "not a real calendar date" in docs[1].warnings[0]
+    assert set(skips) == {"2", "3", "4", "6", "7"}
+    assert "invalid JSON" in skips["2"] and "duplicate id" in skips["3"]
+    assert "empty" in skips["4"] and "no id" in skips["6"]
+
+
+def test_missing_path_is_an_error(tmp_path):
+    with pytest.raises(IngestError, match="no such file"):
+        list(read_documents([tmp_path / "missing"]))
+
+
+def test_broken_metadata_file_is_an_error(tmp_path):
+    (tmp_path / "a.txt").write_text(ARABIC, "utf-8")
+    (tmp_path / "metadata.json").write_text("{broken", "utf-8")
+    with pytest.raises(IngestError, match="metadata.json"):
+        list(read_documents([tmp_path]))
+
+
+def test_decode_prefers_boms():
+    assert decode(b"\xef\xbb\xbfabc") == ("abc", "utf-8-sig")
+    assert decode("حماس".encode("utf-16"))[0] == "حماس"

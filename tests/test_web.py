@@ -1,0 +1,124 @@
+"""The real Flask app over the real seed index: JSON API and the HTML page."""
+
+import pytest
+
+from search.indexer import build_index
+
+
+def api(client, **params):
+    return client.get("/api/search", query_string=params)
+
+
+def test_api_search_shape(client):
+    response = api(client, q="القسام")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert list(data)[:6] == ["query", "total", "page", "per_page", "pages", "took_ms"]
+    assert data["query"] == "القسام" and data["total"] == 2 and data["page"] == 1
+    assert data["per_page"] == 10 and data["took_ms"] >= 0
+    hit = data["hits"][0]
+    assert set(hit) >= {"id", "title", "url", "source", "date", "score", "snippet"}
+    assert hit["id"] == "001_d30af9c42a70480b"
+    assert "<mark>القســـــام</mark>" in hit["snippet"]
+    assert {"value": "صدى نيوز", "count": 2} in data["facets"]["source"]
+    assert data["facets"]["date"] == [{"value": "2023", "count": 1}, {"value": "2022", "count": 1}]
+
+
+def test_api_filters_sort_and_paging(client):
+    data = api(client, q="حماس", source=["صدى نيوز", "أرض كنعان"], sort="date", per_page=2, page=2).get_json()
+    assert data["total"] == 3 and len(data["hits"]) == 1
+    assert data["hits"][0]["source"] == "أرض كنعان"
+    data = client.get("/api/search?q=حماس&source=").get_json()  # empty source = unknown
+    assert data["total"] == 2 and all(h["source"] is None for h in data["hits"])
+    data = api(client, q="حماس", **{"from": "2023-01-01", "to": "2023-12-31"}).get_json()
+    assert [h["date"] for h in data["hits"]] == ["2023-06-04"]
+
+
+@pytest.mark.parametrize("params,code", [
+    ({"page": "0"}, "bad_page"), ({"page": "abc"}, "bad_page"), ({"page": "9" * 30}, "bad_page"),
+    ({"per_page": "101"}, "bad_per_page"), ({"per_page": "-1"}, "bad_per_page"),
+    ({"sort": "x"}, "bad_sort"), ({"from": "2022-13-45"}, "bad_date"), ({"to": "yesterday"}, "bad_date"),
+    ({"from": "2023-02-01", "to": "2023-01-01"}, "bad_date_range"), ({"q": "ب" * 1001}, "query_too_long"),
+    ({"page": "2000", "per_page": "100"}, "page_too_deep"),
+])
+def test_api_bad_parameters_are_400_with_json_error(client, params, code):
+    response = api(client, q=params.pop("q", "حماس"), **params)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+@pytest.mark.parametrize("q", ['"حماس', "-", "OR أو", "\x00", "\ud7ff", "<script>", "٠١٢", "ـــ", "\u0651\u064b"])
+def test_odd_queries_never_500(client, q):
+    assert api(client, q=q).status_code == 200
+    assert client.get("/", query_string={"q": q}).status_code == 200
+
+
+def test_unknown_api_route_is_json_404(client):
+    response = client.get("/api/nothing")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_missing_index_is_503_not_500(tmp_path):
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": tmp_path / "none"}).test_client()
+    response = client.get("/api/search?q=x")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "no_index"
+    assert client.get("/?q=x").status_code == 503
+
+
+def test_page_is_arabic_first(client):
+    html = client.get("/", query_string={"q": "القسام"}).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "<mark>القســـــام</mark>" in html
+    assert "صدى نيوز" in html and "22 أغسطس 2022" in html
+    assert 'href="https://sadanews.ps/news/print/124377.html"' in html
+    assert "المصدر" in html and "السنة" in html
+
+
+def test_page_facet_links_filter_and_unfilter(client):
+    html = client.get("/", query_string={"q": "حماس"}).get_data(as_text=True)
+    assert "source=%D8%B5%D8%AF%D9%89+%D9%86%D9%8A%D9%88%D8%B2" in html  # صدى نيوز
+    assert "غير معروف" in html
+    filtered = client.get("/", query_string={"q": "حماس", "source": "صدى نيوز"}).get_data(as_text=True)
+    assert 'class="active"' in filtered and "إزالة كل المرشحات" in filtered
+    assert '<input type="hidden" name="source" value="صدى نيوز">' in filtered
+
+
+def test_page_empty_state_and_fallback_notice(client):
+    html = client.get("/", query_string={"q": "كورونا"}).get_data(as_text=True)
+    assert "لا نتائج" in html
+    html = client.get("/", query_string={"q": "بيروت كورونا"}).get_data(as_text=True)
+    assert "لا توجد مقالات تضم كل كلمات البحث" in html
+
+
+def test_page_bad_parameter_is_a_friendly_400(client):
+    response = client.get("/", query_string={"q": "حماس", "page": "x"})
+    assert response.status_code == 400 and "page must be" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"]
+
+
+def test_user_and_document_strings_are_escaped(tmp_path):
+    from web import create_app
+
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    corpus = tmp_path / "evil.jsonl"
+    import json
+    corpus.write_text(json.dumps({
+        "id": "evil", "source": payload, "date": "2020-01-01", "title": f"حماس {payload}",
+        "url": "javascript:alert(3)", "category": None, "text": f"حماس في غزة {payload} نهاية"},
+        ensure_ascii=False) + "\n", "utf-8")
+    build_index([corpus], tmp_path / "ix")
+    client = create_app({"INDEX_DIR": tmp_path / "ix"}).test_client()
+    html = client.get("/", query_string={"q": f"حماس {payload}"}).get_data(as_text=True)
+    assert "<script>" not in html and "<img" not in html and "javascript:" not in html
+    assert "&lt;script&gt;" in html
+    snippet = client.get("/api/search", query_string={"q": "حماس"}).get_json()["hits"][0]["snippet"]
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet and "<mark>" in snippet
