@@ -73,6 +73,8 @@ def snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -> Hig
     if spans:
         first, last = _best_window(spans, width - CONTEXT_BEFORE)
         start = _word_boundary(text, first - CONTEXT_BEFORE, forward=False)
+        if start <= CONTEXT_BEFORE:  # that close to the beginning: show the beginning
+            start = 0
         end = _word_boundary(text, max(last, start + width), forward=True)
     else:
         start, end = 0, _word_boundary(text, width, forward=True)

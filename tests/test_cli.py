@@ -1,0 +1,95 @@
+"""The `bahth` command line: index, search, serve (a real server on a free port)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+from click.testing import CliRunner
+
+from search.cli import main
+from search.paths import PROJECT_ROOT
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env)
+
+
+def test_index_then_search(tmp_path):
+    result = invoke("index", "--index-dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Indexed 5 documents" in result.output and "skipped 0" in result.output
+    result = invoke("search", "القسام", "--index-dir", tmp_path)
+    assert result.exit_code == 0 and result.output.startswith("2 results")
+    assert "صدى نيوز" in result.output and "القســـــام" in result.output
+
+
+def test_search_json_matches_the_api_shape(tmp_path):
+    invoke("index", "--index-dir", tmp_path)
+    result = invoke("search", "حماس", "--index-dir", tmp_path, "--json", "--sort", "date", "--limit", "2")
+    data = json.loads(result.output)
+    assert data["total"] == 5 and len(data["hits"]) == 2 and data["sort"] == "date"
+    assert data["hits"][0]["date"] == "2023-06-04"
+
+
+def test_index_dir_from_environment(tmp_path):
+    env = {"BAHTH_INDEX_DIR": str(tmp_path)}
+    assert invoke("index", env=env).exit_code == 0
+    result = invoke("search", "اسماعيل", "--source", "صدى نيوز", env=env)
+    assert result.exit_code == 0 and result.output.startswith("1 results")
+
+
+def test_index_reports_skips_with_reasons(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "text": "حماس"}\n{oops\n', "utf-8")
+    result = invoke("index", bad, "--index-dir", tmp_path / "ix")
+    assert "Indexed 1 documents" in result.output and "skipped 1" in result.output
+    assert f"skipped: {bad}:2: invalid JSON" in result.output
+
+
+def test_user_mistakes_are_messages_not_tracebacks(tmp_path):
+    result = invoke("search", "حماس", "--index-dir", tmp_path / "none")
+    assert result.exit_code == 1 and "bahth index" in result.output and "Traceback" not in result.output
+    invoke("index", "--index-dir", tmp_path)
+    result = invoke("search", "حماس", "--index-dir", tmp_path, "--from", "2022-13-01")
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+    result = invoke("index", tmp_path / "missing", "--index-dir", tmp_path)
+    assert result.exit_code == 1 and "no such file" in result.output
+    result = invoke("serve", "--index-dir", tmp_path / "none")
+    assert result.exit_code == 1 and "bahth index" in result.output
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_real_http(tmp_path):
+    invoke("index", "--index-dir", tmp_path)
+    port = _free_port()
+    bahth = os.path.join(os.path.dirname(sys.executable), "bahth")
+    server = subprocess.Popen([bahth, "serve", "--index-dir", str(tmp_path), "--port", str(port)],
+                              cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/api/search?" + urllib.parse.urlencode({"q": "القسام"})
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    data = json.loads(response.read())
+                    server_header = response.headers["Server"]
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not answer: " + server.stdout.read1().decode())
+        assert data["hits"][0]["id"] == "001_d30af9c42a70480b"
+        assert "<mark>القســـــام</mark>" in data["hits"][0]["snippet"]
+        assert server_header == "bahth"  # waitress, not Flask's development server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
