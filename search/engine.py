@@ -125,7 +125,9 @@ class Engine:
     def doc_count(self) -> int:
         return self._searcher().doc_count()
 
-    def search(self, request: SearchRequest) -> SearchResult:
+    def search(self, request: SearchRequest, highlight: bool = True) -> SearchResult:
+        """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
+        that only need the ranking); everything else is what the API returns."""
         started = time.perf_counter()
         searcher = self._searcher()
         compiled = compile_query(request.q)
@@ -137,7 +139,7 @@ class Engine:
             base, match = compiled.loose, "or"
             matching = self._matching_docs(searcher, base, filter_q)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        hits = self._page(searcher, base, filter_q, request, sort, compiled.terms)
+        hits = self._page(searcher, base, filter_q, request, sort, compiled.terms if highlight else None)
         return SearchResult(
             query=request.q,
             total=len(matching),
@@ -170,9 +172,9 @@ class Engine:
         hits = []
         for hit in results[limit - request.per_page: limit]:
             stored = hit.fields()
-            body = snippet(stored.get("body", ""), terms)
             title = stored.get("title")
-            title_marks = mark_all(title or "", terms)
+            body = snippet(stored.get("body", ""), terms or frozenset())
+            title_marks = mark_all(title or "", terms or frozenset())
             hits.append(Hit(
                 id=stored["id"],
                 title=title,

@@ -1,0 +1,164 @@
+"""Ranking quality on an Arabic test collection, through the product's own pipeline.
+
+    .venv/bin/python bench/relevance.py ../shared/data/arwiki-qa
+    .venv/bin/python bench/relevance.py ../shared/data/saudinewsnet-headlines --fields text
+
+The collection's corpus is indexed with the product's ingest, analyzer and indexer
+into a temporary directory; every query goes through Engine.search (the JSON
+API's entry point) for the top 100. Queries are split into a fixed dev half (for
+tuning) and a test half (for reporting) by a seeded shuffle; MRR@10, nDCG@10 and
+Recall@100 are printed overall and per query ``source``, as a table and as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from search.engine import Engine  # noqa: E402
+from search.indexer import build_index  # noqa: E402
+from search.request import SearchRequest  # noqa: E402
+
+SPLIT_SEED = 20261122
+K = 10
+DEPTH = 100
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) == 3 and parts[2].lstrip("-").isdigit():
+                qrels[parts[0]][parts[1]] = int(parts[2])
+            elif len(parts) == 4:  # TREC style: qid 0 docid rel
+                qrels[parts[0]][parts[2]] = int(parts[3])
+    return qrels
+
+
+def split(queries: list[dict]) -> dict[str, list[dict]]:
+    """A fixed half of the queries for tuning (dev) and the other half for reporting (test)."""
+    shuffled = sorted(queries, key=lambda q: q["qid"])
+    random.Random(SPLIT_SEED).shuffle(shuffled)
+    half = len(shuffled) // 2
+    return {"dev": shuffled[:half], "test": shuffled[half:], "all": queries}
+
+
+def metrics(ranking: list[str], relevant: dict[str, int]) -> dict[str, float]:
+    rr = next((1.0 / rank for rank, doc in enumerate(ranking[:K], 1) if relevant.get(doc, 0) > 0), 0.0)
+    dcg = sum((2 ** relevant.get(doc, 0) - 1) / math.log2(rank + 1) for rank, doc in enumerate(ranking[:K], 1))
+    ideal = sorted(relevant.values(), reverse=True)[:K]
+    idcg = sum((2 ** rel - 1) / math.log2(rank + 1) for rank, rel in enumerate(ideal, 1))
+    found = sum(1 for doc in ranking[:DEPTH] if relevant.get(doc, 0) > 0)
+    wanted = sum(1 for rel in relevant.values() if rel > 0)
+    return {"MRR@10": rr, "nDCG@10": dcg / idcg if idcg else 0.0, "R@100": found / wanted if wanted else 0.0}
+
+
+def index_collection(corpus: Path, fields: set[str], index_dir: Path) -> int:
+    records = index_dir.parent / "corpus.jsonl"
+    with open(corpus, encoding="utf-8") as src, open(records, "w", encoding="utf-8") as out:
+        for line in src:
+            if not line.strip():
+                continue
+            doc = json.loads(line)
+            out.write(json.dumps({
+                "id": doc["id"],
+                "title": doc.get("title") if "title" in fields else None,
+                "text": doc.get("text") if "text" in fields else "",
+                "source": doc.get("source"), "date": None, "url": None, "category": None,
+            }, ensure_ascii=False) + "\n")
+    summary = build_index([records], index_dir, rebuild=True)
+    if summary.skipped:
+        print(f"note: {len(summary.skipped)} corpus records skipped, e.g. {summary.skipped[0]}", file=sys.stderr)
+    return summary.indexed
+
+
+def evaluate(collection: Path, fields: set[str], halves: list[str]) -> dict:
+    queries = read_jsonl(collection / "queries.jsonl")
+    qrels = read_qrels(collection / "qrels.tsv")
+    queries = [q for q in queries if q["qid"] in qrels]
+    with tempfile.TemporaryDirectory(prefix="bahth-eval-") as tmp:
+        index_dir = Path(tmp) / "index"
+        started = time.perf_counter()
+        documents = index_collection(collection / "corpus.jsonl", fields, index_dir)
+        index_seconds = time.perf_counter() - started
+        engine = Engine(index_dir)
+        per_query: dict[str, dict] = {}
+        latencies = []
+        started = time.perf_counter()
+        for query in queries:
+            t0 = time.perf_counter()
+            result = engine.search(SearchRequest(q=query["query"][:1000], per_page=DEPTH), highlight=False)
+            latencies.append(time.perf_counter() - t0)
+            ranking = [hit.id for hit in result.hits]
+            per_query[query["qid"]] = {**metrics(ranking, qrels[query["qid"]]), "match": result.match}
+        search_seconds = time.perf_counter() - started
+    report = {"collection": collection.name, "fields": sorted(fields), "documents": documents,
+              "queries": len(queries), "index_seconds": round(index_seconds, 1),
+              "search_seconds": round(search_seconds, 1),
+              "latency_ms": {"p50": round(statistics.median(latencies) * 1000, 2),
+                             "p95": round(sorted(latencies)[int(len(latencies) * 0.95)] * 1000, 2)},
+              "results": {}}
+    halves_of = split(queries)
+    for half in halves:
+        chosen = halves_of[half]
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for query in chosen:
+            groups["overall"].append(per_query[query["qid"]])
+            if query.get("source"):
+                groups[query["source"]].append(per_query[query["qid"]])
+        report["results"][half] = {
+            name: {"n": len(rows), **{m: round(statistics.fmean(r[m] for r in rows), 4)
+                                       for m in ("MRR@10", "nDCG@10", "R@100")},
+                   "or_fallback": round(sum(r["match"] == "or" for r in rows) / len(rows), 3)}
+            for name, rows in groups.items()
+        }
+    return report
+
+
+def print_table(report: dict) -> None:
+    print(f"\n{report['collection']} (fields: {', '.join(report['fields'])}; {report['documents']} docs, "
+          f"{report['queries']} queries; index {report['index_seconds']} s, search {report['search_seconds']} s, "
+          f"p50 {report['latency_ms']['p50']} ms)")
+    print(f"| half | subset | n | MRR@10 | nDCG@10 | R@100 | OR fallback |")
+    print("|---|---|---|---|---|---|---|")
+    for half, groups in report["results"].items():
+        for name, row in groups.items():
+            print(f"| {half} | {name} | {row['n']} | {row['MRR@10']:.3f} | {row['nDCG@10']:.3f} | "
+                  f"{row['R@100']:.3f} | {row['or_fallback']:.0%} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("collection", type=Path, help="a directory with corpus.jsonl, queries.jsonl, qrels.tsv")
+    parser.add_argument("--fields", default="title,text", help="corpus fields to index (default: title,text)")
+    parser.add_argument("--half", choices=("dev", "test", "all"), action="append",
+                        help="query halves to report (default: dev and test)")
+    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    args = parser.parse_args()
+    if not (args.collection / "queries.jsonl").exists():
+        parser.error(f"{args.collection} is not a test collection (no queries.jsonl)")
+    report = evaluate(args.collection, set(args.fields.split(",")), args.half or ["dev", "test"])
+    print_table(report)
+    print(json.dumps(report, ensure_ascii=False))
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+
+
+if __name__ == "__main__":
+    main()
