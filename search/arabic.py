@@ -75,7 +75,8 @@ PROCLITICS = "وفبكل"
 PROCLITIC_MIN_REST = 4
 
 #: Suffixes, longest first: (suffix, letters that must remain). A word loses at
-#: most two of them (الفلسطينيين -> فلسطيني -> فلسطين).
+#: most two of them (الفلسطينيين -> فلسطيني -> فلسطين). The ت-forms take the taa
+#: marbuta with the pronoun or dual ending, so حكومتها and الحكومة share حكوم.
 SUFFIXES = (
     ("تهما", 3), ("تكما", 3),
     ("هما", 3), ("كما", 3), ("تها", 3), ("تهم", 3), ("تهن", 3), ("تنا", 3), ("تكم", 3),
@@ -85,9 +86,6 @@ SUFFIXES = (
     ("ه", 3), ("ي", 3),
 )
 MAX_SUFFIXES = 2
-
-#: Suffixes after which a final ت is the taa marbuta of the stem (حكومتها -> حكوم).
-#: Folded into SUFFIXES above as the ت-forms; listed here for the reader only.
 
 #: Endings that stay on a known stem: فلسطيني، الفلسطينية، فلسطينيون … -> فلسطين.
 KNOWN_STEM_ENDINGS = ("", "ي", "يه", "يين", "يون", "يان", "يات", "ه", "ا")
@@ -152,8 +150,9 @@ def _strip_suffixes(word: str) -> str:
                 break
         else:
             return word
-        if _known_stem(word):
-            return _known_stem(word)
+        known = _known_stem(word)
+        if known:
+            return known
     return word
 
 
