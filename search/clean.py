@@ -164,7 +164,8 @@ def parse_page(text: str, title: str | None = None, source: str | None = None) -
     drop = set()
     for i in header:
         line = lines[i]
-        if (source and _same(line, source)) or (not source and _is_outlet_name(line, None)):
+        short = _words(line) <= MAX_BYLINE_WORDS - 2
+        if (source and _same(line, source)) or (not source and short and _is_outlet_name(line, None)):
             source = source or line
             drop.add(i)
         elif headline is None and (

@@ -63,6 +63,12 @@ def test_furniture_rules_are_general_not_keyed_to_one_file():
     assert page.body == ARABIC
 
 
+def test_a_headline_naming_an_outlet_word_is_still_a_headline():
+    page = parse_page(clean_text(f"قناة السويس تستقبل سفنا أكثر هذا العام\n{ARABIC}"))
+    assert page.title == "قناة السويس تستقبل سفنا أكثر هذا العام" and page.source is None
+    assert page.body == ARABIC
+
+
 def test_clock_lines_inside_an_article_are_kept():
     text = f"{ARABIC}\n10:30 بدأ الاجتماع في القاهرة بحضور الوفود كافة وتواصل حتى المساء.\n{ARABIC}"
     assert "10:30 بدأ الاجتماع" in parse_page(clean_text(text)).body
