@@ -59,6 +59,7 @@ OUTLET_WORDS = ("نيوز", "وكاله", "قناه", "صحيفه", "موقع", 
 BYLINE_LABELS = ("خاص", "حصري", "عاجل", "متابعه", "تقرير")
 _BYLINE = re.compile(r"^(?P<name>[^\s\-–—:،.][^\-–—:،.\n]{1,40}?)\s*[-–—]\s*")
 MAX_BYLINE_WORDS = 5
+MAX_OUTLET_LINE_WORDS = 3  # a header line this short may be the outlet's name
 
 
 @dataclass
@@ -164,7 +165,7 @@ def parse_page(text: str, title: str | None = None, source: str | None = None) -
     drop = set()
     for i in header:
         line = lines[i]
-        short = _words(line) <= MAX_BYLINE_WORDS - 2
+        short = _words(line) <= MAX_OUTLET_LINE_WORDS
         if (source and _same(line, source)) or (not source and short and _is_outlet_name(line, None)):
             source = source or line
             drop.add(i)
@@ -177,7 +178,7 @@ def parse_page(text: str, title: str | None = None, source: str | None = None) -
         drop.update(i for i in header if i <= headline and (had_furniture or i == headline))
         title = title or lines[headline]
         below = next((i for i in header if i > headline), None)
-        if had_furniture and below is not None and _words(lines[below]) <= MAX_BYLINE_WORDS - 2:
+        if had_furniture and below is not None and _words(lines[below]) <= MAX_OUTLET_LINE_WORDS:
             # A short line alone under a scraped page's headline is its byline.
             source = source or lines[below]
             drop.add(below)

@@ -17,12 +17,13 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from search.highlight import mark_all, snippet
+from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, live_generation
 from search.querylang import compile_query
 from search.request import SearchRequest
 
 WEIGHTING = BM25F(B=0.75, K1=1.2)
+NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "date": "year", "month": "month"}
 
 
@@ -139,7 +140,7 @@ class Engine:
             base, match = compiled.loose, "or"
             matching = self._matching_docs(searcher, base, filter_q)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        hits = self._page(searcher, base, filter_q, request, sort, compiled.terms if highlight else None)
+        hits = self._page(searcher, base, filter_q, request, sort, compiled.terms, highlight)
         return SearchResult(
             query=request.q,
             total=len(matching),
@@ -163,7 +164,7 @@ class Engine:
         return list(searcher.docs_for_query(full))
 
     @staticmethod
-    def _page(searcher, q, filter_q, request: SearchRequest, sort: str, terms) -> list[Hit]:
+    def _page(searcher, q, filter_q, request: SearchRequest, sort: str, terms, highlight: bool) -> list[Hit]:
         limit = request.page * request.per_page
         kwargs = {"limit": limit, "filter": filter_q}
         if sort == "date":
@@ -173,8 +174,8 @@ class Engine:
         for hit in results[limit - request.per_page: limit]:
             stored = hit.fields()
             title = stored.get("title")
-            body = snippet(stored.get("body", ""), terms or frozenset())
-            title_marks = mark_all(title or "", terms or frozenset())
+            body = snippet(stored.get("body", ""), terms) if highlight else NO_HIGHLIGHT
+            title_marks = mark_all(title or "", terms) if highlight else NO_HIGHLIGHT
             hits.append(Hit(
                 id=stored["id"],
                 title=title,
