@@ -8,6 +8,9 @@ into a temporary directory; every query goes through Engine.search (the JSON
 API's entry point) for the top 100. Queries are split into a fixed dev half (for
 tuning) and a test half (for reporting) by a seeded shuffle; MRR@10, nDCG@10 and
 Recall@100 are printed overall and per query ``source``, as a table and as JSON.
+
+``--peer-run RUN.trec`` scores another engine's TREC run (e.g. Lucene's, from
+../shared/peers/) on the same halves with the same metrics, for a like-for-like table.
 """
 
 from __future__ import annotations
@@ -88,10 +91,13 @@ def index_collection(corpus: Path, fields: set[str], index_dir: Path) -> int:
     return summary.indexed
 
 
-def evaluate(collection: Path, fields: set[str], halves: list[str]) -> dict:
+def evaluate(collection: Path, fields: set[str], halves: list[str], sample: int | None = None) -> dict:
+    """Index the collection and run its queries (``sample``: only the first n of each half)."""
     queries = read_jsonl(collection / "queries.jsonl")
     qrels = read_qrels(collection / "qrels.tsv")
     queries = [q for q in queries if q["qid"] in qrels]
+    if sample:
+        queries = [q for half in ("dev", "test") for q in split(queries)[half][:sample]]
     with tempfile.TemporaryDirectory(prefix="bahth-eval-") as tmp:
         index_dir = Path(tmp) / "index"
         started = time.perf_counter()
@@ -106,7 +112,7 @@ def evaluate(collection: Path, fields: set[str], halves: list[str]) -> dict:
             result = engine.search(SearchRequest(q=query["query"][:1000], per_page=DEPTH), highlight=False)
             latencies.append(time.perf_counter() - t0)
             ranking = [hit.id for hit in result.hits]
-            per_query[query["qid"]] = {**metrics(ranking, qrels[query["qid"]]), "match": result.match}
+            per_query[query["qid"]] = {**metrics(ranking, qrels[query["qid"]]), "complete": result.complete}
         search_seconds = time.perf_counter() - started
     report = {"collection": collection.name, "fields": sorted(fields), "documents": documents,
               "queries": len(queries), "index_seconds": round(index_seconds, 1),
@@ -114,33 +120,60 @@ def evaluate(collection: Path, fields: set[str], halves: list[str]) -> dict:
               "latency_ms": {"p50": round(statistics.median(latencies) * 1000, 2),
                              "p95": round(sorted(latencies)[int(len(latencies) * 0.95)] * 1000, 2)},
               "results": {}}
-    halves_of = split(queries)
-    for half in halves:
-        chosen = halves_of[half]
-        groups: dict[str, list[dict]] = defaultdict(list)
-        for query in chosen:
-            groups["overall"].append(per_query[query["qid"]])
-            if query.get("source"):
-                groups[query["source"]].append(per_query[query["qid"]])
-        report["results"][half] = {
-            name: {"n": len(rows), **{m: round(statistics.fmean(r[m] for r in rows), 4)
-                                       for m in ("MRR@10", "nDCG@10", "R@100")},
-                   "or_fallback": round(sum(r["match"] == "or" for r in rows) / len(rows), 3)}
-            for name, rows in groups.items()
-        }
+    report["results"] = summarize(queries, per_query, halves)
     return report
 
 
+def summarize(queries: list[dict], per_query: dict[str, dict], halves: list[str]) -> dict:
+    """Mean metrics per half, overall and per query ``source``."""
+    results = {}
+    halves_of = split(queries)
+    for half in halves:
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for query in halves_of[half]:
+            groups["overall"].append(per_query[query["qid"]])
+            if query.get("source"):
+                groups[query["source"]].append(per_query[query["qid"]])
+        results[half] = {
+            name: {"n": len(rows), **{m: round(statistics.fmean(r[m] for r in rows), 4)
+                                       for m in ("MRR@10", "nDCG@10", "R@100")},
+                   "no_complete": (round(sum(not r["complete"] for r in rows) / len(rows), 3)
+                                   if "complete" in rows[0] else None)}
+            for name, rows in groups.items()
+        }
+    return results
+
+
+def score_run(collection: Path, run: Path, halves: list[str]) -> dict:
+    """The same metrics for a TREC run file (qid Q0 docid rank score tag) of another engine."""
+    queries = read_jsonl(collection / "queries.jsonl")
+    qrels = read_qrels(collection / "qrels.tsv")
+    queries = [q for q in queries if q["qid"] in qrels]
+    ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    with open(run, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 4:
+                ranked[parts[0]].append((int(parts[3]), parts[2]))
+    per_query = {q["qid"]: metrics([d for _, d in sorted(ranked.get(q["qid"], []))], qrels[q["qid"]])
+                 for q in queries}
+    return {"collection": collection.name, "run": run.name, "queries": len(queries),
+            "results": summarize(queries, per_query, halves)}
+
+
 def print_table(report: dict) -> None:
-    print(f"\n{report['collection']} (fields: {', '.join(report['fields'])}; {report['documents']} docs, "
-          f"{report['queries']} queries; index {report['index_seconds']} s, search {report['search_seconds']} s, "
-          f"p50 {report['latency_ms']['p50']} ms)")
-    print(f"| half | subset | n | MRR@10 | nDCG@10 | R@100 | OR fallback |")
+    if "run" in report:
+        print(f"\n{report['collection']}: peer run {report['run']} ({report['queries']} queries)")
+    else:
+        print(f"\n{report['collection']} (fields: {', '.join(report['fields'])}; {report['documents']} docs, "
+              f"{report['queries']} queries; index {report['index_seconds']} s, "
+              f"search {report['search_seconds']} s, p50 {report['latency_ms']['p50']} ms)")
+    print("| half | subset | n | MRR@10 | nDCG@10 | R@100 | no article has every word |")
     print("|---|---|---|---|---|---|---|")
     for half, groups in report["results"].items():
         for name, row in groups.items():
             print(f"| {half} | {name} | {row['n']} | {row['MRR@10']:.3f} | {row['nDCG@10']:.3f} | "
-                  f"{row['R@100']:.3f} | {row['or_fallback']:.0%} |")
+                  f"{row['R@100']:.3f} | {'—' if row['no_complete'] is None else format(row['no_complete'], '.0%')} |")
 
 
 def main() -> None:
@@ -150,10 +183,15 @@ def main() -> None:
     parser.add_argument("--half", choices=("dev", "test", "all"), action="append",
                         help="query halves to report (default: dev and test)")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--peer-run", type=Path, help="score this TREC run instead of the product")
     args = parser.parse_args()
     if not (args.collection / "queries.jsonl").exists():
         parser.error(f"{args.collection} is not a test collection (no queries.jsonl)")
-    report = evaluate(args.collection, set(args.fields.split(",")), args.half or ["dev", "test"])
+    halves = args.half or ["dev", "test"]
+    if args.peer_run:
+        report = score_run(args.collection, args.peer_run, halves)
+    else:
+        report = evaluate(args.collection, set(args.fields.split(",")), halves)
     print_table(report)
     print(json.dumps(report, ensure_ascii=False))
     if args.json:

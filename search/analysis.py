@@ -9,11 +9,10 @@ highlighter can mark ``القســـــام`` for a query ``القسام``.
 from __future__ import annotations
 
 import re
-from importlib import resources
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
-from search.arabic import normalize, stem
+from search.arabic import load_word_list, normalize, stem
 
 #: Arabic combining marks and tatweel: part of a word, never a word boundary
 #: (Python's ``\w`` does not match them and would cut ``تشكِيل`` in two).
@@ -26,13 +25,7 @@ TOKEN_PATTERN = re.compile(rf"(?:[^\W\d_]|[{_MARKS}])+|\d+(?:[.,\u066b\u066c]\d+
 EXACT_MARK = "="
 
 
-def _load_stopwords() -> frozenset[str]:
-    text = resources.files("search.data").joinpath("stopwords.txt").read_text("utf-8")
-    words = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return frozenset(normalize(w) for w in words if w)
-
-
-STOPWORDS = _load_stopwords()
+STOPWORDS = load_word_list("stopwords.txt")
 
 
 class ArabicTokenizer(Tokenizer):

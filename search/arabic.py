@@ -26,6 +26,8 @@ LETTER_FOLDS = str.maketrans(
     {
         "ى": "ي",  # alef maqsura -> yeh (الأقصى = الاقصي)
         "ة": "ه",  # teh marbuta -> heh (القاهرة = القاهره)
+        "ؤ": "ء",  # hamza seats vary by writer: مسؤول = مسئول, شؤون = شئون
+        "ئ": "ء",
         "ی": "ي",  # Persian yeh
         "ۍ": "ي",
         "ې": "ي",
@@ -83,7 +85,9 @@ SUFFIXES = (
     ("تين", 3), ("تان", 3),
     ("ات", 3), ("ون", 4), ("ين", 4), ("ان", 5), ("يه", 3),
     ("ها", 3), ("هم", 3), ("هن", 3), ("كم", 3), ("كن", 3), ("نا", 3), ("ته", 3), ("تي", 3),
+    ("وا", 3),  # past-tense plural: كانوا، قالوا
     ("ه", 3), ("ي", 3),
+    ("ا", 3),  # accusative alef: يوما، هجوما، وزيرا (not after ي: سوريا، حاليا)
 )
 MAX_SUFFIXES = 2
 
@@ -91,14 +95,17 @@ MAX_SUFFIXES = 2
 KNOWN_STEM_ENDINGS = ("", "ي", "يه", "يين", "يون", "يان", "يات", "ه", "ا")
 
 
-def _load_known_stems() -> frozenset[str]:
-    text = resources.files("search.data").joinpath("known_stems.txt").read_text("utf-8")
-    words = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return frozenset(normalize(w) for w in words if w)
+def load_word_list(name: str) -> frozenset[str]:
+    """Words of ``search/data/<name>``, normalized; ``#`` starts a comment."""
+    text = resources.files("search.data").joinpath(name).read_text("utf-8")
+    words = (w for line in text.splitlines() for w in line.split("#", 1)[0].split())
+    return frozenset(normalize(w) for w in words)
 
 
 #: Names and words whose first or last letters look like affixes but are not.
-KNOWN_STEMS = _load_known_stems()
+KNOWN_STEMS = load_word_list("known_stems.txt")
+#: Three-letter words a proclitic may be stripped down to (وقال -> قال).
+SHORT_WORDS = load_word_list("short_words.txt")
 _KNOWN_BY_LENGTH = sorted({len(s) for s in KNOWN_STEMS}, reverse=True)
 
 
@@ -118,18 +125,18 @@ def _strip_article(word: str) -> str:
 
 
 def _strip_proclitics(word: str) -> str:
+    """Drop up to two single-letter proclitics (و ف ب ك ل) when what remains is
+    long enough (four letters) or a known short word (وقال -> قال)."""
     for _ in range(2):
-        if (
-            len(word) - 1 >= PROCLITIC_MIN_REST
-            and word[0] in PROCLITICS
-            and _known_stem(word) is None
-        ):
-            word = word[1:]
-            stripped = _strip_article(word)
-            if stripped != word:
-                return stripped
-        else:
+        rest = word[1:]
+        if word[:1] not in PROCLITICS or _known_stem(word) is not None:
             break
+        if len(rest) < PROCLITIC_MIN_REST and _strip_suffixes(rest) not in SHORT_WORDS:
+            break
+        word = rest
+        stripped = _strip_article(word)
+        if stripped != word:
+            return stripped
     return word
 
 
@@ -143,6 +150,8 @@ def _strip_suffixes(word: str) -> str:
         for suffix, rest in SUFFIXES:
             if word.endswith(suffix) and len(word) - len(suffix) >= rest:
                 if suffix in ("ين", "ون") and _broken_plural_en(word):
+                    continue
+                if suffix == "ا" and word.endswith("يا"):
                     continue
                 if suffix == "ان" and word.endswith("ستان"):
                     continue
@@ -166,6 +175,9 @@ def stem(word: str) -> str:
         return known
     core = _strip_article(word)
     if core == word:
+        plain = _strip_suffixes(word)
+        if plain in SHORT_WORDS or plain in KNOWN_STEMS:  # كانوا is كان + وا, not ك + انوا
+            return plain
         core = _strip_proclitics(word)
     known = _known_stem(core)
     if known:

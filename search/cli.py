@@ -95,7 +95,10 @@ def search_command(query, index_dir, sources, date_from, date_to, sort, limit, p
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    note = " (no article has every word; showing articles with any of them)" if result.match == "or" else ""
+    note = ""
+    if result.match == "or":
+        note = (" (no article has every word; showing articles with any of them)" if not result.complete
+                else f" ({result.complete} with every word, ranked first)")
     click.echo(f"{result.total} results in {result.took_ms:.0f} ms{note}")
     for number, hit in enumerate(result.hits, (page - 1) * limit + 1):
         click.echo()

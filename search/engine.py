@@ -15,14 +15,12 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.scoring import BM25F
-
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, live_generation
-from search.querylang import compile_query
+from search.querylang import CompiledQuery, compile_query
+from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
 
-WEIGHTING = BM25F(B=0.75, K1=1.2)
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "date": "year", "month": "month"}
 
@@ -52,8 +50,11 @@ class SearchResult:
     took_ms: float
     hits: list[Hit]
     facets: dict[str, list[dict]]
-    #: "and" (every word matched), "or" (fell back to any word), "all" (no query: browsing).
+    #: "and": every hit has every word; "or": hits have any of the words, those
+    #: with more of them ranked first; "all": no query, browsing.
     match: str = "and"
+    #: How many of the ``total`` hits contain every word (None when browsing).
+    complete: int | None = None
     sort: str = "relevance"
     filters: dict = field(default_factory=dict)
 
@@ -70,6 +71,7 @@ class SearchResult:
             "pages": self.pages,
             "took_ms": self.took_ms,
             "match": self.match,
+            "complete": self.complete,
             "sort": self.sort,
             "filters": self.filters,
             "hits": [h.to_dict() for h in self.hits],
@@ -133,14 +135,16 @@ class Engine:
         searcher = self._searcher()
         compiled = compile_query(request.q)
         filter_q = _filter_query(request)
-        base = compiled.strict or wq.Every()
-        match = "all" if compiled.empty else "and"
-        matching = self._matching_docs(searcher, base, filter_q)
-        if not matching and compiled.loose is not None:
+        sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
+        strict = compiled.strict or wq.Every()
+        matching = self._matching_docs(searcher, strict, filter_q)
+        base, match, complete = strict, ("all" if compiled.empty else "and"), len(matching)
+        # Ranked by relevance, any word may match and coverage orders the hits;
+        # sorted by date, every word must match unless no article has them all.
+        if compiled.loose is not None and (sort == "relevance" or not matching):
             base, match = compiled.loose, "or"
             matching = self._matching_docs(searcher, base, filter_q)
-        sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        hits = self._page(searcher, base, filter_q, request, sort, compiled.terms, highlight)
+        hits = self._page(searcher, base, filter_q, request, sort, compiled, highlight)
         return SearchResult(
             query=request.q,
             total=len(matching),
@@ -150,6 +154,7 @@ class Engine:
             hits=hits,
             facets=self._facets(searcher, matching),
             match=match,
+            complete=None if compiled.empty else complete,
             sort=sort,
             filters={
                 "source": list(request.sources),
@@ -164,25 +169,32 @@ class Engine:
         return list(searcher.docs_for_query(full))
 
     @staticmethod
-    def _page(searcher, q, filter_q, request: SearchRequest, sort: str, terms, highlight: bool) -> list[Hit]:
+    def _page(searcher, q, filter_q, request: SearchRequest, sort: str, compiled: CompiledQuery,
+              highlight: bool) -> list[Hit]:
         limit = request.page * request.per_page
-        kwargs = {"limit": limit, "filter": filter_q}
         if sort == "date":
-            kwargs.update(sortedby="day", reverse=True)
-        results = searcher.search(q, **kwargs)
+            results = searcher.search(q, limit=limit, filter=filter_q, sortedby="day", reverse=True)
+            ranked = [(None, hit) for hit in results]
+        else:
+            window = max(limit, RERANK_WINDOW)
+            results = searcher.search(q, limit=window, filter=filter_q, terms=compiled.groups > 1)
+            if compiled.groups > 1:
+                ranked = coverage_order(results, compiled.term_groups, compiled.groups)
+            else:
+                ranked = [(hit.score, hit) for hit in results]
         hits = []
-        for hit in results[limit - request.per_page: limit]:
+        for score, hit in ranked[limit - request.per_page: limit]:
             stored = hit.fields()
             title = stored.get("title")
-            body = snippet(stored.get("body", ""), terms) if highlight else NO_HIGHLIGHT
-            title_marks = mark_all(title or "", terms) if highlight else NO_HIGHLIGHT
+            body = snippet(stored.get("body", ""), compiled.terms) if highlight else NO_HIGHLIGHT
+            title_marks = mark_all(title or "", compiled.terms) if highlight else NO_HIGHLIGHT
             hits.append(Hit(
                 id=stored["id"],
                 title=title,
                 url=stored.get("url"),
                 source=stored.get("source"),
                 date=_date_string(stored.get("date")),
-                score=round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
+                score=round(score, 4) if score is not None else None,
                 snippet=str(body.html),
                 title_html=str(title_marks.html),
                 matched=list(dict.fromkeys(title_marks.matched + body.matched)),

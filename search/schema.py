@@ -6,7 +6,7 @@ from search.analysis import ANALYZER
 
 #: Bump when the schema or the analysis chain changes: an index built by another
 #: version must be rebuilt, not updated.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def make_schema() -> Schema:

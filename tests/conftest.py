@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,17 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available (the shared data folder sits beside the project on dev machines and CI)")
     return path
+
+
+def build_small_index(directory: Path, records: list[dict]) -> Engine:
+    """A real index of a few articles (``id``, ``text`` and optional fields) in ``directory``."""
+    corpus = directory / "articles.jsonl"
+    with open(corpus, "w", encoding="utf-8") as out:
+        for rec in records:
+            out.write(json.dumps({"source": "وكالة", "date": "2020-01-01", **rec}, ensure_ascii=False) + "\n")
+    summary = build_index([corpus], directory / "index", rebuild=True)
+    assert summary.indexed == len(records), summary.skipped
+    return Engine(directory / "index")
 
 
 @pytest.fixture(scope="session")
