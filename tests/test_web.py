@@ -93,6 +93,14 @@ def test_page_empty_state_and_fallback_notice(client):
     assert "لا توجد مقالات تضم كل كلمات البحث" in html
 
 
+def test_partial_matches_are_announced_and_counted(client):
+    data = api(client, q="النخالة بيروت").get_json()
+    assert data["match"] == "or" and data["complete"] == 1 and data["total"] > 1
+    html = client.get("/", query_string={"q": "النخالة بيروت"}).get_data(as_text=True)
+    assert "1 منها تضم كل كلمات البحث" in html
+    assert api(client, q="القسام").get_json()["complete"] == 2  # one word: every hit is complete
+
+
 def test_page_bad_parameter_is_a_friendly_400(client):
     response = client.get("/", query_string={"q": "حماس", "page": "x"})
     assert response.status_code == 400 and "page must be" in response.get_data(as_text=True)
