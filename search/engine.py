@@ -16,7 +16,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from search.highlight import Highlight, mark_all, snippet
-from search.indexer import IndexProblem, live_generation
+from search.indexer import IndexProblem, check_schema, live_generation
 from search.querylang import CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
@@ -118,6 +118,8 @@ class Engine:
         if getattr(local, "generation", None) != generation:
             if getattr(local, "searcher", None) is not None:
                 local.searcher.close()
+                local.searcher = None
+            check_schema(generation)  # terms from another analyzer would silently not match
             ix = whoosh_index.open_dir(str(generation))
             local.searcher = ix.searcher(weighting=WEIGHTING)
             local.generation = generation

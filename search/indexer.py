@@ -70,6 +70,15 @@ def open_index(index_dir: Path):
     return whoosh_index.open_dir(str(generation))
 
 
+def check_schema(generation: Path) -> None:
+    """Refuse an index whose terms were made by another analyzer version."""
+    version = read_manifest(generation).get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise IndexProblem(
+            f"the index in {generation.parent} was built by another version of bahth "
+            f"(schema {version}, this is {SCHEMA_VERSION}): run `bahth index --rebuild` with its sources")
+
+
 def read_manifest(generation: Path) -> dict:
     try:
         return json.loads((generation / MANIFEST).read_text("utf-8"))
@@ -141,11 +150,7 @@ def build_index(paths: Iterable[Path], index_dir: Path, rebuild: bool = False,
     with _build_lock(index_dir):
         live = live_generation(index_dir)
         if live is not None and not rebuild:
-            version = read_manifest(live).get("schema_version")
-            if version != SCHEMA_VERSION:
-                raise IndexProblem(
-                    f"the index in {index_dir} was built by another version of bahth "
-                    f"(schema {version}, this is {SCHEMA_VERSION}): run `bahth index --rebuild`")
+            check_schema(live)
             ix = whoosh_index.open_dir(str(live))
             try:
                 writer = ix.writer(limitmb=256)

@@ -76,7 +76,10 @@ def test_update_of_an_index_from_another_schema_version_is_refused(tmp_path):
     manifest.write_text(json.dumps({"schema_version": -1}), "utf-8")
     with pytest.raises(IndexProblem, match="--rebuild"):
         build_index([SEEDS_DIR], tmp_path)
+    with pytest.raises(IndexProblem, match="another version"):  # nor is it served
+        Engine(tmp_path).search(SearchRequest(q="حماس"))
     assert build_index([SEEDS_DIR], tmp_path, rebuild=True).total == 5
+    assert Engine(tmp_path).search(SearchRequest(q="حماس")).total == 5
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
