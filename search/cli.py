@@ -17,6 +17,8 @@ from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
 from search.request import SORTS, BadRequest, SearchRequest
 
 SHOWN_PROBLEMS = 20
+#: Exit status of `bahth index` when inputs were skipped (1 and 2 are click's errors).
+SKIPPED_EXIT = 3
 
 index_dir_option = click.option(
     "--index-dir", type=click.Path(file_okay=False, path_type=Path), envvar=INDEX_ENV,
@@ -36,11 +38,15 @@ def main() -> None:
 @click.option("--rebuild", is_flag=True,
               help="Build a fresh index from PATHS instead of adding to the live one.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, quiet: bool) -> None:
+@click.option("--allow-skips", is_flag=True,
+              help="Exit 0 even when some inputs were skipped (they are still listed).")
+def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, quiet: bool,
+                  allow_skips: bool) -> None:
     """Index .txt folders and .jsonl / .jsonl.gz files (default: the seed articles).
 
     Documents with an id already in the index replace it. The index being served
     is never broken: a rebuild is written beside it and switched in when complete.
+    Exits with status 3 when any input was skipped, unless --allow-skips.
     """
     try:
         summary = build_index(paths or [SEEDS_DIR], index_dir, rebuild=rebuild,
@@ -57,6 +63,12 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, quiet
             click.echo(f"  {label}: {where}: {reason}")
         if len(problems) > SHOWN_PROBLEMS:
             click.echo(f"  … and {len(problems) - SHOWN_PROBLEMS} more {label} lines")
+    if summary.skipped and not allow_skips:
+        first = summary.skipped[0]
+        click.echo(f"Error: {len(summary.skipped)} input(s) skipped, the first at {first.where} "
+                   f"({first.reason}); the other documents are indexed. "
+                   "Pass --allow-skips to accept skips.", err=True)
+        sys.exit(SKIPPED_EXIT)
 
 
 def _terminal(snippet_html: str) -> str:

@@ -49,6 +49,10 @@ def test_index_reports_skips_with_reasons(tmp_path):
     result = invoke("index", bad, "--index-dir", tmp_path / "ix")
     assert "Indexed 1 documents" in result.output and "skipped 1" in result.output
     assert f"skipped: {bad}:2: invalid JSON" in result.output
+    assert result.exit_code == 3 and "--allow-skips" in result.output  # scripts can tell
+    assert invoke("search", "حماس", "--index-dir", tmp_path / "ix").output.startswith("1 result")
+    tolerated = invoke("index", bad, "--index-dir", tmp_path / "ix2", "--allow-skips")
+    assert tolerated.exit_code == 0 and "skipped 1" in tolerated.output
 
 
 def test_user_mistakes_are_messages_not_tracebacks(tmp_path):
