@@ -91,11 +91,15 @@ def index_collection(corpus: Path, fields: set[str], index_dir: Path) -> int:
     return summary.indexed
 
 
+def judged_queries(collection: Path) -> tuple[list[dict], dict[str, dict[str, int]]]:
+    """The collection's queries that have judgments, and the judgments."""
+    qrels = read_qrels(collection / "qrels.tsv")
+    return [q for q in read_jsonl(collection / "queries.jsonl") if q["qid"] in qrels], qrels
+
+
 def evaluate(collection: Path, fields: set[str], halves: list[str], sample: int | None = None) -> dict:
     """Index the collection and run its queries (``sample``: only the first n of each half)."""
-    queries = read_jsonl(collection / "queries.jsonl")
-    qrels = read_qrels(collection / "qrels.tsv")
-    queries = [q for q in queries if q["qid"] in qrels]
+    queries, qrels = judged_queries(collection)
     if sample:
         queries = [q for half in ("dev", "test") for q in split(queries)[half][:sample]]
     with tempfile.TemporaryDirectory(prefix="bahth-eval-") as tmp:
@@ -119,8 +123,7 @@ def evaluate(collection: Path, fields: set[str], halves: list[str], sample: int 
               "search_seconds": round(search_seconds, 1),
               "latency_ms": {"p50": round(statistics.median(latencies) * 1000, 2),
                              "p95": round(sorted(latencies)[int(len(latencies) * 0.95)] * 1000, 2)},
-              "results": {}}
-    report["results"] = summarize(queries, per_query, halves)
+              "results": summarize(queries, per_query, halves)}
     return report
 
 
@@ -146,9 +149,7 @@ def summarize(queries: list[dict], per_query: dict[str, dict], halves: list[str]
 
 def score_run(collection: Path, run: Path, halves: list[str]) -> dict:
     """The same metrics for a TREC run file (qid Q0 docid rank score tag) of another engine."""
-    queries = read_jsonl(collection / "queries.jsonl")
-    qrels = read_qrels(collection / "qrels.tsv")
-    queries = [q for q in queries if q["qid"] in qrels]
+    queries, qrels = judged_queries(collection)
     ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
     with open(run, encoding="utf-8") as handle:
         for line in handle:

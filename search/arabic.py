@@ -179,6 +179,8 @@ def stem(word: str) -> str:
         if plain in SHORT_WORDS or plain in KNOWN_STEMS:  # كانوا is كان + وا, not ك + انوا
             return plain
         core = _strip_proclitics(word)
+        if core == word:  # no clitic: the suffixes were all there was to strip
+            return plain
     known = _known_stem(core)
     if known:
         return known

@@ -178,9 +178,10 @@ class Engine:
             results = searcher.search(q, limit=limit, filter=filter_q, sortedby="day", reverse=True)
             ranked = [(None, hit) for hit in results]
         else:
+            coverage = compiled.groups > 1  # one word: nothing to cover, BM25 order stands
             window = max(limit, RERANK_WINDOW)
-            results = searcher.search(q, limit=window, filter=filter_q, terms=compiled.groups > 1)
-            if compiled.groups > 1:
+            results = searcher.search(q, limit=window, filter=filter_q, terms=coverage)
+            if coverage:
                 ranked = coverage_order(results, compiled.term_groups, compiled.groups)
             else:
                 ranked = [(hit.score, hit) for hit in results]

@@ -137,11 +137,15 @@ class CompiledQuery:
 
     strict: wq.Query | None  # every group must match
     loose: wq.Query | None  # any group may match (None when it would equal strict)
-    terms: frozenset[str]
     empty: bool  # nothing to search for: browse the whole index
-    #: (field, term) -> index of the query word (group) it stands for, and the number of groups
-    term_groups: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: index term -> the query word (group) it stands for; a stem and an exact form share one
+    term_groups: dict[str, int] = field(default_factory=dict)
     groups: int = 0
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """The index terms to highlight."""
+        return frozenset(self.term_groups)
 
 
 def _clause_words(clause: Clause, keep_stopwords: bool) -> list[Word]:
@@ -156,15 +160,12 @@ def compile_query(text: str) -> CompiledQuery:
     if positive and not any(words_of.values()):  # only stopwords: search for them after all
         words_of = {id(c): _clause_words(c, True) for g in positive for c in g}
     groups = []
-    terms: set[str] = set()
-    term_groups: dict[tuple[str, str], int] = {}
+    term_groups: dict[str, int] = {}
     for group in positive:
         alternatives = []
         for clause in group:
             words = words_of[id(clause)]
-            group_terms = {t for w in words for t in (w.stem, w.exact) if t}
-            terms.update(group_terms)
-            term_groups.update({(f, t): len(groups) for f in FIELD_WEIGHTS for t in group_terms})
+            term_groups.update({t: len(groups) for w in words for t in (w.stem, w.exact) if t})
             q = _words_query(words)
             if q is not None:
                 alternatives.append(q)
@@ -175,12 +176,11 @@ def compile_query(text: str) -> CompiledQuery:
     if not groups:
         base = wq.Every()
         strict = wq.AndNot(base, wq.Or(negatives)) if negatives else None
-        return CompiledQuery(strict, None, frozenset(), empty=True)
+        return CompiledQuery(strict, None, empty=True)
 
     def with_negatives(q: wq.Query) -> wq.Query:
         return wq.AndNot(q, wq.Or(negatives)) if negatives else q
 
     strict = with_negatives(groups[0] if len(groups) == 1 else wq.And(groups))
     loose = with_negatives(wq.Or(groups)) if len(groups) > 1 else None
-    return CompiledQuery(strict, loose, frozenset(terms), empty=False,
-                         term_groups=term_groups, groups=len(groups))
+    return CompiledQuery(strict, loose, empty=False, term_groups=term_groups, groups=len(groups))

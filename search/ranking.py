@@ -40,17 +40,17 @@ class Bm25(BM25F):
 WEIGHTING = Bm25(B=B, K1=K1)
 
 
-def coverage_order(hits, term_groups: dict[tuple[str, str], int], groups: int) -> list[tuple[float, object]]:
+def coverage_order(hits, term_groups: dict[str, int], groups: int) -> list[tuple[float, object]]:
     """(new score, hit) for Whoosh ``hits`` searched with ``terms=True``, best first.
 
-    ``term_groups`` maps each (field, term) of the query to the query word it
-    stands for, so a stem and an exact form of one word count once.
+    ``term_groups`` maps each index term of the query to the query word it
+    stands for, so a stem and an exact form of one word, in any field, count once.
     """
     scored = []
     for hit in hits:
-        covered = {term_groups.get((field, _text(term))) for field, term in hit.matched_terms()}
+        covered = {term_groups.get(_text(term)) for _field, term in hit.matched_terms()}
         covered.discard(None)
-        share = len(covered) / groups if groups else 1.0
+        share = len(covered) / groups
         scored.append((hit.score * (1 + COVERAGE_BONUS * share ** COVERAGE_POWER), hit))
     scored.sort(key=lambda pair: -pair[0])
     return scored

@@ -23,12 +23,20 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def record(doc_id, text, **extra) -> str:
+    """One JSON Lines article record, with a source and a date unless given."""
+    return json.dumps({"id": doc_id, "source": "وكالة", "date": "2020-01-01", "title": None,
+                       "url": None, "category": None, "text": text, **extra}, ensure_ascii=False)
+
+
 def build_small_index(directory: Path, records: list[dict]) -> Engine:
     """A real index of a few articles (``id``, ``text`` and optional fields) in ``directory``."""
     corpus = directory / "articles.jsonl"
-    with open(corpus, "w", encoding="utf-8") as out:
-        for rec in records:
-            out.write(json.dumps({"source": "وكالة", "date": "2020-01-01", **rec}, ensure_ascii=False) + "\n")
+    lines = []
+    for rec in records:
+        extra = {k: v for k, v in rec.items() if k not in ("id", "text")}
+        lines.append(record(rec["id"], rec["text"], **extra) + "\n")
+    corpus.write_text("".join(lines), "utf-8")
     summary = build_index([corpus], directory / "index", rebuild=True)
     assert summary.indexed == len(records), summary.skipped
     return Engine(directory / "index")

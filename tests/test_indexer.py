@@ -10,11 +10,7 @@ from search.indexer import CURRENT, IndexProblem, build_index, live_generation
 from search.ingest import IngestError
 from search.paths import SEEDS_DIR
 from search.request import SearchRequest
-
-
-def record(doc_id, text, **extra):
-    return json.dumps({"id": doc_id, "source": "وكالة", "date": "2020-01-01", "title": None,
-                       "url": None, "category": None, "text": text, **extra}, ensure_ascii=False)
+from tests.conftest import record
 
 
 def count(index_dir, q=""):
