@@ -10,6 +10,7 @@ import codecs
 import datetime as dt
 import gzip
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
 #: The record format of shared/corpus (and of `bahth index` input in general).
 RECORD_FIELDS = ("id", "source", "date", "title", "url", "category", "text")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+#: One article (a .txt file or a JSON line) larger than this is refused: no real news
+#: article is near it, and it would cost the index and every snippet of it.
+MAX_RECORD_BYTES = 8 * 1024 * 1024
+#: Dates outside this range are data errors (a scraper's epoch 0001, a typo'd 2202).
+MIN_YEAR = 1800
+FUTURE_TOLERANCE = dt.timedelta(days=1)  # time zones: "tomorrow" may already be today somewhere
 
 
 class IngestError(Exception):
@@ -59,13 +66,43 @@ Item = Union[Document, Skip]
 
 # --- decoding ------------------------------------------------------------------
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+#: High bytes of UTF-16 code units for Latin (0x00) and Arabic (0x06) text.
+_UTF16_HIGH_BYTES = frozenset((0x00, 0x06))
+
+
+def sniff_encoding(head: bytes) -> str | None:
+    """The encoding a file's first bytes prove: a BOM, or UTF-16 without one (nearly
+    every other byte is 0x00 or 0x06, the high bytes of Latin and Arabic code points,
+    which UTF-8 and Windows-1256 text never shows). None means "UTF-8 or Windows-1256",
+    decided by :func:`decode`."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    sample = head[:4096]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) >= 4:
+        pairs = len(sample) // 2
+        for encoding, high in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+            if sum(b in _UTF16_HIGH_BYTES for b in high) >= 0.9 * pairs:
+                return encoding
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode file bytes; returns (text, encoding). BOMs are honoured, then UTF-8,
-    then Windows-1256 (the legacy Arabic code page) when the result is Arabic."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
+    """Decode file bytes; returns (text, encoding). BOMs and UTF-16 are detected
+    (:func:`sniff_encoding`), then UTF-8 is tried, then Windows-1256 (the legacy
+    Arabic code page) but only when the result holds Arabic letters and no NULs,
+    so a binary file is not taken for text."""
+    encoding = sniff_encoding(data)
+    if encoding:
+        try:
             return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            if encoding.startswith("utf-16-"):  # a guess from byte patterns, not a BOM
+                raise
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:
@@ -73,7 +110,7 @@ def decode(data: bytes) -> tuple[str, str]:
             text = data.decode("cp1256")
         except UnicodeDecodeError:
             raise utf8_error from None
-        if re.search("[\u0621-\u064a]", text):
+        if re.search("[\u0621-\u064a]", text) and "\x00" not in text:
             return text, "cp1256"
         raise utf8_error from None
 
@@ -86,9 +123,14 @@ def parse_date(value: object) -> dt.date | None:
     if not match:
         raise ValueError(f"date {value!r} is not YYYY-MM-DD")
     try:
-        return dt.date(*map(int, match.groups()))
+        date = dt.date(*map(int, match.groups()))
     except ValueError:
         raise ValueError(f"date {value!r} is not a real calendar date") from None
+    if date.year < MIN_YEAR:
+        raise ValueError(f"date {value!r} is before {MIN_YEAR}")
+    if date > dt.date.today() + FUTURE_TOLERANCE:
+        raise ValueError(f"date {value!r} is in the future")
+    return date
 
 
 def _text_or_none(value: object) -> str | None:
@@ -147,6 +189,8 @@ def _load_metadata(folder: Path) -> dict:
 
 def read_text_file(path: Path, metadata: dict) -> Item:
     try:
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            return Skip(str(path), f"larger than {MAX_RECORD_BYTES // 2**20} MB; split it into articles")
         text, _ = decode(path.read_bytes())
     except UnicodeDecodeError as error:
         return Skip(str(path), f"not UTF-8, UTF-16 or Windows-1256 text ({error.reason} at byte {error.start})")
@@ -159,16 +203,36 @@ def read_text_file(path: Path, metadata: dict) -> Item:
     return make_document(record, str(path))
 
 
+def _jsonl_lines(handle) -> Iterator[tuple[str | bytes, bool]]:
+    """Lines of an open binary JSONL stream, as (line, is_text): UTF-16 files are
+    decoded as a whole (their newlines are two bytes), others line by line so one
+    Windows-1256 line does not spoil its neighbours."""
+    head = handle.peek(4096)[:4096] if hasattr(handle, "peek") else b""
+    encoding = sniff_encoding(head)
+    if encoding and encoding.startswith("utf-16"):
+        for line in io.TextIOWrapper(handle, encoding=encoding, newline=None):
+            yield line.lstrip("\ufeff"), True
+    else:
+        for line in handle:
+            yield line, False
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
     opener = gzip.open if path.name.endswith(".gz") else open
+    records = 0
     try:
-        with opener(path, "rb") as handle:
-            for number, line in enumerate(handle, 1):
+        with opener(path, "rb") as raw:
+            handle = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+            for number, (line, is_text) in enumerate(_jsonl_lines(handle), 1):
                 where = f"{path}:{number}"
                 if not line.strip():
                     continue
+                records += 1
+                if len(line) > MAX_RECORD_BYTES:
+                    yield Skip(where, f"record larger than {MAX_RECORD_BYTES // 2**20} MB")
+                    continue
                 try:
-                    record = json.loads(decode(line)[0])
+                    record = json.loads(line if is_text else decode(line)[0])
                 except (ValueError, UnicodeDecodeError) as error:
                     yield Skip(where, f"invalid JSON ({error})")
                     continue
@@ -176,8 +240,11 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                     yield Skip(where, "a JSON line must be an object")
                     continue
                 yield make_document(record, where)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
         yield Skip(str(path), f"cannot read ({error})")
+        return
+    if records == 0:
+        yield Skip(str(path), "empty file (no records)")
 
 
 def _input_files(path: Path) -> list[Path]:

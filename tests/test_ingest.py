@@ -1,13 +1,16 @@
 """Ingest: decoding, cleaning, page furniture, metadata, records and skips."""
 
+import datetime as dt
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
 from search.clean import clean_text, parse_page
-from search.ingest import Document, IngestError, Skip, decode, read_documents
+from search.ingest import MAX_RECORD_BYTES, Document, IngestError, Skip, decode, read_documents
 from search.paths import SEEDS_DIR
+from tests.conftest import record
 
 SEED_004 = SEEDS_DIR / "004_ba4bac017325e1a8.txt"
 ARABIC = "قال الناطق باسم حركة حماس إن العلاقة مع الجهاد الإسلامي استراتيجية."
@@ -146,3 +149,105 @@ def test_broken_metadata_file_is_an_error(tmp_path):
 def test_decode_prefers_boms():
     assert decode(b"\xef\xbb\xbfabc") == ("abc", "utf-8-sig")
     assert decode("حماس".encode("utf-16"))[0] == "حماس"
+
+
+# --- messy inputs: each ends indexed correctly or skipped with a reason ---------------
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_detected(tmp_path, encoding):
+    (tmp_path / "a.txt").write_bytes(ARABIC.encode(encoding))
+    (doc,) = read_documents([tmp_path])
+    assert isinstance(doc, Document) and doc.body == ARABIC
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_jsonl_in_any_unicode_encoding(tmp_path, encoding, compressed):
+    text = record("r1", ARABIC) + "\n" + record("r2", "نص ثان عن المقاومة") + "\n"
+    path = tmp_path / ("docs.jsonl.gz" if compressed else "docs.jsonl")
+    data = text.encode(encoding)
+    path.write_bytes(gzip.compress(data) if compressed else data)
+    docs = list(read_documents([path]))
+    assert [(d.id, d.body) for d in docs] == [("r1", ARABIC), ("r2", "نص ثان عن المقاومة")]
+
+
+def test_windows_1256_jsonl_line_among_utf8_lines(tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_bytes((record("u", ARABIC) + "\n").encode("utf-8")
+                     + (record("w", "بيان حركة الجهاد") + "\n").encode("cp1256"))
+    assert {d.id: d.body for d in read_documents([path])} == {"u": ARABIC, "w": "بيان حركة الجهاد"}
+
+
+def test_nul_bytes_are_dropped_not_indexed(tmp_path):
+    (tmp_path / "a.txt").write_bytes(("حماس\x00 والجهاد").encode("utf-8"))
+    (tmp_path / "b.jsonl").write_text(record("b", "بيان\\u0000 مشترك").replace("\\\\u", "\\u") + "\n", "utf-8")
+    docs = docs_by_id([tmp_path])
+    assert "\x00" not in docs["a"].body and docs["a"].body.startswith("حماس")
+    assert "\x00" not in docs["b"].body and "بيان" in docs["b"].body
+
+
+def test_binary_file_is_skipped_not_decoded(tmp_path):
+    (tmp_path / "image.txt").write_bytes(bytes(range(256)) * 8)
+    (item,) = read_documents([tmp_path])
+    assert isinstance(item, Skip) and "not UTF-8" in item.reason
+
+
+def test_empty_files_are_skipped_with_a_reason(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "empty.jsonl").write_bytes(b"\n\n")
+    reasons = {Path(i.where).name: i.reason for i in read_documents([tmp_path])}
+    assert reasons == {"empty.jsonl": "empty file (no records)",
+                       "empty.txt": "empty document (no text and no title)"}
+
+
+def test_huge_inputs_are_skipped_and_the_rest_kept(tmp_path):
+    huge = "كلمة " * (MAX_RECORD_BYTES // 8)
+    (tmp_path / "huge.txt").write_text(huge, "utf-8")
+    (tmp_path / "docs.jsonl").write_text(record("big", huge) + "\n" + record("ok", ARABIC) + "\n", "utf-8")
+    items = list(read_documents([tmp_path]))
+    skipped = {i.where: i.reason for i in items if isinstance(i, Skip)}
+    assert [d.id for d in items if isinstance(d, Document)] == ["ok"]
+    assert len(skipped) == 2 and all("larger than 8 MB" in r for r in skipped.values())
+
+
+@pytest.mark.parametrize("date, reason", [
+    ("2022-13-45", "not a real calendar date"),
+    ("0001-01-01", "before 1800"),
+    ("2999-01-01", "in the future"),
+    ("yesterday", "not YYYY-MM-DD"),
+    (20220101, "not YYYY-MM-DD"),
+])
+def test_bad_dates_keep_the_article_without_a_date(tmp_path, date, reason):
+    path = tmp_path / "docs.jsonl"
+    path.write_text(record("d", ARABIC, date=date) + "\n", "utf-8")
+    (doc,) = read_documents([path])
+    assert doc.date is None and reason in doc.warnings[0]
+
+
+def test_a_date_with_a_time_and_today_are_kept(tmp_path):
+    today = dt.date.today().isoformat()
+    path = tmp_path / "docs.jsonl"
+    path.write_text(record("t", ARABIC, date="2019-05-02T10:00:00Z") + "\n"
+                    + record("n", ARABIC, date=today) + "\n", "utf-8")
+    docs = docs_by_id([path])
+    assert docs["t"].date == dt.date(2019, 5, 2) and docs["n"].date.isoformat() == today
+
+
+def test_missing_optional_fields_are_null_and_wrong_types_skipped(tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text(json.dumps({"id": 7, "text": ARABIC}) + "\n"
+                    + json.dumps({"id": "x", "text": ["list"]}) + "\n"
+                    + json.dumps({"id": "y", "title": "عنوان فقط"}, ensure_ascii=False) + "\n", "utf-8")
+    items = list(read_documents([path]))
+    assert items[0].id == "7" and items[0].source is None and items[0].date is None
+    assert isinstance(items[1], Skip) and "text is list" in items[1].reason
+    assert items[2].title == "عنوان فقط" and items[2].body == ""
+
+
+def test_truncated_gzip_keeps_what_was_readable_and_says_so(tmp_path):
+    data = gzip.compress("".join(record(f"r{i}", ARABIC) + "\n" for i in range(200)).encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    items = list(read_documents([path]))
+    assert isinstance(items[-1], Skip) and "cannot read" in items[-1].reason
+    assert all(isinstance(i, Document) for i in items[:-1])
