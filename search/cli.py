@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from search.engine import Engine
-from search.indexer import IndexProblem, build_index, live_generation
+from search.indexer import IndexProblem, build_index, check_index, delete_documents, live_generation
 from search.ingest import IngestError
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
 from search.request import SORTS, BadRequest, SearchRequest
@@ -36,39 +36,79 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
 @click.option("--rebuild", is_flag=True,
-              help="Build a fresh index from PATHS instead of adding to the live one.")
+              help="Build a fresh index from PATHS and switch to it when complete.")
+@click.option("--update", is_flag=True,
+              help="Add new and replace changed documents of PATHS in the existing index.")
+@click.option("--delete", "delete_ids", multiple=True, metavar="ID",
+              help="Remove the document with this id (repeatable).")
+@click.option("--check", is_flag=True, help="Verify the index and say what is wrong, if anything.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--allow-skips", is_flag=True,
               help="Exit 0 even when some inputs were skipped (they are still listed).")
-def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, quiet: bool,
-                  allow_skips: bool) -> None:
+def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, update: bool,
+                  delete_ids: tuple[str, ...], check: bool, quiet: bool, allow_skips: bool) -> None:
     """Index .txt folders and .jsonl / .jsonl.gz files (default: the seed articles).
 
-    Documents with an id already in the index replace it. The index being served
-    is never broken: a rebuild is written beside it and switched in when complete.
-    Exits with status 3 when any input was skipped, unless --allow-skips.
+    Without --rebuild, documents are merged into the live index (same id = replaced,
+    unchanged ones skipped). The index being served is never broken: a rebuild is
+    written beside it and switched in when complete. Exits with status 3 when any
+    input was skipped, unless --allow-skips; --check exits 1 when the index is broken.
     """
+    modes = [name for name, on in (("--rebuild", rebuild), ("--update", update),
+                                   ("--delete", bool(delete_ids)), ("--check", check)) if on]
+    if len(modes) > 1:
+        raise click.UsageError(f"{' and '.join(modes)} cannot be combined")
+    if check:
+        if paths:
+            raise click.UsageError("--check takes no PATHS")
+        _check(index_dir)
+        return
     try:
-        summary = build_index(paths or [SEEDS_DIR], index_dir, rebuild=rebuild,
-                              progress=not quiet and sys.stderr.isatty())
+        if delete_ids:
+            if paths:
+                raise click.UsageError("--delete takes ids, not PATHS")
+            summary = delete_documents(delete_ids, index_dir)
+        else:
+            summary = build_index(paths or [SEEDS_DIR], index_dir, rebuild=rebuild, update=update,
+                                  progress=not quiet and sys.stderr.isatty())
     except (IngestError, IndexProblem) as error:
         raise click.ClickException(str(error)) from None
+    _report(summary, index_dir)
+    if summary.skipped and not allow_skips:
+        first = summary.skipped[0]
+        click.echo(f"Error: {len(summary.skipped)} input(s) skipped, the first at {first.where} "
+                   f"({first.reason}); everything else was done. "
+                   "Pass --allow-skips to accept skips.", err=True)
+        sys.exit(SKIPPED_EXIT)
+
+
+def _report(summary, index_dir: Path) -> None:
+    for note in summary.notes:
+        click.echo(f"Note: {note}")
+    if summary.deleted or not (summary.indexed or summary.unchanged or summary.rebuilt):
+        done = f"Deleted {summary.deleted} documents"
+    else:
+        done = f"Indexed {summary.indexed} documents"
+        if summary.replaced or summary.unchanged:
+            done += f" ({summary.replaced} replaced; {summary.unchanged} unchanged left as they were)"
     action = "built" if summary.rebuilt else "updated"
-    click.echo(f"Indexed {summary.indexed} documents in {summary.seconds:.1f} s; "
-               f"skipped {len(summary.skipped)}. Index {action}: {summary.total} documents "
-               f"in {index_dir / summary.generation}")
+    click.echo(f"{done} in {summary.seconds:.1f} s; skipped {len(summary.skipped)}. "
+               f"Index {action}: {summary.total} documents in {index_dir / summary.generation}")
     for label, problems in (("skipped", [(s.where, s.reason) for s in summary.skipped]),
                             ("warning", summary.warnings)):
         for where, reason in problems[:SHOWN_PROBLEMS]:
             click.echo(f"  {label}: {where}: {reason}")
         if len(problems) > SHOWN_PROBLEMS:
             click.echo(f"  … and {len(problems) - SHOWN_PROBLEMS} more {label} lines")
-    if summary.skipped and not allow_skips:
-        first = summary.skipped[0]
-        click.echo(f"Error: {len(summary.skipped)} input(s) skipped, the first at {first.where} "
-                   f"({first.reason}); the other documents are indexed. "
-                   "Pass --allow-skips to accept skips.", err=True)
-        sys.exit(SKIPPED_EXIT)
+
+
+def _check(index_dir: Path) -> None:
+    checks = check_index(index_dir)
+    for item in checks:
+        click.echo(f"{'ok  ' if item.ok else 'FAIL'} {item.what}")
+    if not all(item.ok for item in checks):
+        raise click.ClickException(f"the index in {index_dir} is not usable (see FAIL above)")
+    click.echo(f"The index in {index_dir} is fine.")
 
 
 def _terminal(snippet_html: str) -> str:

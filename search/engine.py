@@ -115,16 +115,17 @@ class Engine:
         if generation is None:
             raise IndexProblem(f"no index in {self.index_dir}: run `bahth index` to build one")
         local = self._local
-        if getattr(local, "generation", None) != generation:
+        stale = getattr(local, "generation", None) != generation or not local.searcher.up_to_date()
+        if stale:
             if getattr(local, "searcher", None) is not None:
                 local.searcher.close()
                 local.searcher = None
             check_schema(generation)  # terms from another analyzer would silently not match
+            # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers and
+            # with them the old deletion sets, so deleted documents would still be found.
             ix = whoosh_index.open_dir(str(generation))
             local.searcher = ix.searcher(weighting=WEIGHTING)
             local.generation = generation
-        elif not local.searcher.up_to_date():
-            local.searcher = local.searcher.refresh()
         return local.searcher
 
     def doc_count(self) -> int:

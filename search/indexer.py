@@ -27,8 +27,10 @@ from typing import Iterable, Iterator
 
 from tqdm import tqdm
 from whoosh import index as whoosh_index
+from whoosh import query as wq
 from whoosh.index import LockError
 
+from search.analysis import EXACT_MARK
 from search.ingest import Document, Skip, read_documents
 from search.schema import SCHEMA_VERSION, make_schema
 
@@ -51,6 +53,10 @@ class Summary:
     generation: str = ""
     seconds: float = 0.0
     rebuilt: bool = False
+    replaced: int = 0  # of ``indexed``: ids that were already in the index
+    unchanged: int = 0  # documents identical to the indexed copy, left alone
+    deleted: int = 0
+    notes: list[str] = field(default_factory=list)  # what the build found and repaired
 
 
 def live_generation(index_dir: Path) -> Path | None:
@@ -101,14 +107,50 @@ def document_fields(doc: Document) -> dict:
 
 
 @contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
+def _build_lock(index_dir: Path, summary: Summary) -> Iterator[None]:
+    """One writer per index directory. The lock is an flock, so it dies with its
+    process; the file also names its holder, which tells us when the previous
+    writer was killed before finishing (its name is still there)."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "w") as handle:
+    with open(index_dir / LOCK, "a+", encoding="utf-8") as handle:
+        handle.seek(0)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise IndexProblem(f"another `bahth index` is writing to {index_dir}; wait for it to finish") from None
-        yield  # the lock goes with the process, so a killed build never leaves a stale one
+            holder = handle.read().strip() or "another process"
+            raise IndexProblem(f"`bahth index` ({holder}) is writing to {index_dir}; "
+                               "wait for it to finish") from None
+        previous = handle.read().strip()
+        if previous:
+            summary.notes.append(f"the previous `bahth index` ({previous}) was stopped before it "
+                                 "finished; the served index was not affected by it")
+        for debris in _unfinished_generations(index_dir):
+            shutil.rmtree(debris, ignore_errors=True)
+            summary.notes.append(f"removed {debris.name}, an unfinished build")
+        _rewrite(handle, f"pid {os.getpid()} since {_now()}")
+        try:
+            yield
+        finally:
+            _rewrite(handle, "")
+
+
+def _rewrite(handle, text: str) -> None:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(text)
+    handle.flush()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _unfinished_generations(index_dir: Path) -> list[Path]:
+    """Generations a killed build left: no manifest (written last) and not live.
+    Only called under the build lock, so no build is writing them."""
+    live = live_generation(index_dir)
+    return [p for p in sorted(index_dir.glob("gen-*"))
+            if p.is_dir() and p != live and not (p / MANIFEST).exists()]
 
 
 def _switch_to(index_dir: Path, generation: Path) -> None:
@@ -128,69 +170,196 @@ def _remove_old_generations(index_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _write(writer, items: Iterable, summary: Summary, update: bool, progress: bool) -> None:
-    add = writer.update_document if update else writer.add_document
+def _save_manifest(generation: Path, manifest: dict) -> None:
+    tmp = generation / f"{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest), "utf-8")
+    os.replace(tmp, generation / MANIFEST)
+
+
+def _write_manifest(generation: Path, summary: Summary) -> None:
+    with whoosh_index.open_dir(str(generation)).searcher() as searcher:
+        summary.total = searcher.doc_count()
+    _save_manifest(generation, {"schema_version": SCHEMA_VERSION, "documents": summary.total,
+                                "updated": _now()})
+
+
+def _add_all(writer, items: Iterable, summary: Summary, progress: bool) -> None:
+    """A fresh generation: every document is new."""
     for item in tqdm(items, unit=" doc", disable=not progress, desc="indexing"):
         if isinstance(item, Skip):
             summary.skipped.append(item)
             continue
-        add(**document_fields(item))
+        writer.add_document(**document_fields(item))
         summary.indexed += 1
         summary.warnings.extend((item.where, w) for w in item.warnings)
 
 
+def _merge_in(writer, searcher, items: Iterable, summary: Summary, progress: bool) -> None:
+    """The live generation: new ids are added, changed ones replaced, unchanged ones
+    (same content fingerprint) left alone."""
+    for item in tqdm(items, unit=" doc", disable=not progress, desc="updating"):
+        if isinstance(item, Skip):
+            summary.skipped.append(item)
+            continue
+        docnum = searcher.document_number(id=item.id)
+        if docnum is not None and searcher.stored_fields(docnum).get("fingerprint") == item.fingerprint:
+            summary.unchanged += 1
+            continue
+        writer.update_document(**document_fields(item))
+        summary.indexed += 1
+        summary.replaced += docnum is not None
+        summary.warnings.extend((item.where, w) for w in item.warnings)
+
+
+@contextmanager
+def _live_writer(index_dir: Path, summary: Summary):
+    """A writer on the live generation, committed (and the manifest renewed) on success,
+    cancelled on any error. Whoosh commits atomically (a new table of contents renamed
+    into place), so a crash mid-way leaves the previous state."""
+    live = live_generation(index_dir)
+    if live is None:
+        raise IndexProblem(f"no index in {index_dir} to change: run `bahth index --rebuild` first")
+    check_schema(live)
+    ix = whoosh_index.open_dir(str(live))
+    try:
+        writer = ix.writer(limitmb=256)
+    except LockError:
+        raise IndexProblem(f"{live} is locked by another writer") from None
+    manifest = read_manifest(live)
+    # Until the commit is done the count is unknown: a writer killed right after Whoosh's
+    # commit must not leave a manifest that --check would take for lost documents.
+    _save_manifest(live, {**manifest, "documents": None, "update_started": _now()})
+    try:
+        with ix.searcher() as searcher:
+            yield writer, searcher
+    except BaseException:
+        writer.cancel()
+        _save_manifest(live, manifest)
+        raise
+    writer.commit()
+    _write_manifest(live, summary)
+    summary.generation = live.name
+
+
+def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress: bool) -> None:
+    """Build a complete generation beside the live one, check it, switch to it."""
+    summary.rebuilt = True
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    generation = index_dir / f"gen-{stamp}-{os.getpid()}"
+    generation.mkdir()
+    try:
+        ix = whoosh_index.create_in(str(generation), make_schema())
+        writer = ix.writer(limitmb=256)
+        try:
+            _add_all(writer, items, summary, progress)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=True)
+        count = whoosh_index.open_dir(str(generation)).doc_count()
+        if count != summary.indexed:
+            raise IndexProblem(f"new index holds {count} documents, expected {summary.indexed}")
+        _write_manifest(generation, summary)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    _switch_to(index_dir, generation)
+    _remove_old_generations(index_dir)
+    summary.generation = generation.name
+
+
 def build_index(paths: Iterable[Path], index_dir: Path, rebuild: bool = False,
-                progress: bool = False) -> Summary:
+                progress: bool = False, update: bool = False) -> Summary:
     """Index ``paths`` into ``index_dir``: a new generation when ``rebuild`` or when there
-    is no index yet, otherwise an update of the live one (same id = replaced)."""
+    is no index yet, otherwise an update of the live one (new ids added, changed ones
+    replaced). ``update=True`` insists on updating: no index is an error."""
     index_dir = Path(index_dir)
     started = time.perf_counter()
     summary = Summary()
     items = read_documents(paths)
-    with _build_lock(index_dir):
-        live = live_generation(index_dir)
-        if live is not None and not rebuild:
-            check_schema(live)
-            ix = whoosh_index.open_dir(str(live))
-            try:
-                writer = ix.writer(limitmb=256)
-            except LockError:
-                raise IndexProblem(f"{live} is locked by another writer") from None
-            try:
-                _write(writer, items, summary, update=True, progress=progress)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-            generation = live
+    with _build_lock(index_dir, summary):
+        if rebuild or (not update and live_generation(index_dir) is None):
+            _new_generation(index_dir, items, summary, progress)
         else:
-            summary.rebuilt = True
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-            generation = index_dir / f"gen-{stamp}-{os.getpid()}"
-            generation.mkdir()
-            try:
-                ix = whoosh_index.create_in(str(generation), make_schema())
-                writer = ix.writer(limitmb=256)
-                try:
-                    _write(writer, items, summary, update=False, progress=progress)
-                except BaseException:
-                    writer.cancel()
-                    raise
-                writer.commit(optimize=True)
-                count = whoosh_index.open_dir(str(generation)).doc_count()
-                if count != summary.indexed:
-                    raise IndexProblem(f"new index holds {count} documents, expected {summary.indexed}")
-            except BaseException:
-                shutil.rmtree(generation, ignore_errors=True)
-                raise
-        with whoosh_index.open_dir(str(generation)).searcher() as searcher:
-            summary.total = searcher.doc_count()
-        manifest = {"schema_version": SCHEMA_VERSION, "documents": summary.total,
-                    "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        (generation / MANIFEST).write_text(json.dumps(manifest), "utf-8")
-        if generation != live:
-            _switch_to(index_dir, generation)
-            _remove_old_generations(index_dir)
-    summary.generation = generation.name
+            with _live_writer(index_dir, summary) as (writer, searcher):
+                _merge_in(writer, searcher, items, summary, progress)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def delete_documents(ids: Iterable[str], index_dir: Path) -> Summary:
+    """Remove documents by id from the live index; unknown ids are reported as skips."""
+    index_dir = Path(index_dir)
+    started = time.perf_counter()
+    summary = Summary()
+    with _build_lock(index_dir, summary):
+        with _live_writer(index_dir, summary) as (writer, _):
+            for doc_id in dict.fromkeys(ids):
+                if writer.delete_by_term("id", doc_id):
+                    summary.deleted += 1
+                else:
+                    summary.skipped.append(Skip(doc_id, "no document with this id in the index"))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# --- checking ------------------------------------------------------------------------
+
+@dataclass
+class Check:
+    ok: bool
+    what: str
+
+
+def check_index(index_dir: Path) -> list[Check]:
+    """Verify the live index the way the server will use it; stops at the first failure
+    that makes the later checks meaningless."""
+    index_dir = Path(index_dir)
+    checks: list[Check] = []
+    generation = live_generation(index_dir)
+    if generation is None:
+        return [Check(False, f"no live index in {index_dir} ({CURRENT} missing or pointing nowhere): "
+                             "run `bahth index --rebuild`")]
+    checks.append(Check(True, f"live generation {generation.name}"))
+    manifest = read_manifest(generation)
+    try:
+        check_schema(generation)
+    except IndexProblem as problem:
+        return checks + [Check(False, str(problem))]
+    checks.append(Check(True, f"analyzer version {SCHEMA_VERSION}"))
+    try:
+        ix = whoosh_index.open_dir(str(generation))
+        with ix.searcher() as searcher:
+            count = searcher.doc_count()
+            expected = manifest.get("documents")
+            if expected is None:
+                checks.append(Check(True, f"{count} documents (an update started "
+                                          f"{manifest.get('update_started')} did not finish; "
+                                          "the index holds what was committed before or by it)"))
+            else:
+                checks.append(Check(count == expected, f"{count} documents (manifest says {expected})"))
+            if count:
+                term = _frequent_body_term(searcher)
+                hits = searcher.search(wq.Term("body", term), limit=3)
+                readable = hits.scored_length() > 0 and all("id" in hit.fields() for hit in hits)
+                checks.append(Check(readable, f"sample query {term!r}: {len(hits)} hits, "
+                                              "stored fields readable"))
+    except Exception as error:  # any damage shows up here as some exception from Whoosh
+        checks.append(Check(False, f"cannot read the index ({type(error).__name__}: {error}): "
+                                   "run `bahth index --rebuild` with its sources"))
+    debris = _unfinished_generations(index_dir)
+    if debris:
+        checks.append(Check(True, f"note: {len(debris)} unfinished build(s) left by a stopped "
+                                  "`bahth index`; the next build removes them"))
+    return checks
+
+
+def _frequent_body_term(searcher) -> str:
+    """A common body term, read from the lexicon without loading documents."""
+    best, best_df = None, -1
+    for i, (term, info) in enumerate(searcher.reader().iter_field("body")):
+        if info.doc_frequency() > best_df and not term.startswith(EXACT_MARK.encode()):
+            best, best_df = term, info.doc_frequency()
+        if i >= 2000:
+            break
+    return best.decode("utf-8") if isinstance(best, bytes) else best

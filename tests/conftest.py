@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,20 @@ def app(seed_index):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@contextmanager
+def serving(index_dir: Path, **config):
+    """The production server (waitress) on a free loopback port in a thread; yields its URL."""
+    import waitress
+
+    from web import create_app
+
+    server = waitress.create_server(create_app({"INDEX_DIR": index_dir, **config}),
+                                    host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()

@@ -1,11 +1,10 @@
 """The search page in a real browser (Debian's chromium driven by Playwright)."""
 
-import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, serving
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -17,15 +16,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="module")
 def base_url(seed_index):
-    import waitress
-
-    from web import create_app
-
-    server = waitress.create_server(create_app({"INDEX_DIR": seed_index}), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with serving(seed_index) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -97,3 +97,25 @@ def test_serve_answers_real_http(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_update_delete_and_check_from_the_command_line(tmp_path):
+    assert invoke("index", "--index-dir", tmp_path, "--update").exit_code == 1  # nothing to update yet
+    assert invoke("index", "--index-dir", tmp_path).exit_code == 0
+    again = invoke("index", "--index-dir", tmp_path, "--update")
+    assert again.exit_code == 0 and "5 unchanged" in again.output
+    deleted = invoke("index", "--index-dir", tmp_path, "--delete", "001_d30af9c42a70480b")
+    assert deleted.exit_code == 0 and "Deleted 1 documents" in deleted.output and "4 documents" in deleted.output
+    unknown = invoke("index", "--index-dir", tmp_path, "--delete", "nope")
+    assert unknown.exit_code == 3 and "no document with this id" in unknown.output
+    checked = invoke("index", "--index-dir", tmp_path, "--check")
+    assert checked.exit_code == 0 and "is fine" in checked.output and "4 documents" in checked.output
+    (tmp_path / "CURRENT").write_text("gen-gone\n")
+    broken = invoke("index", "--index-dir", tmp_path, "--check")
+    assert broken.exit_code == 1 and "FAIL no live index" in broken.output
+
+
+def test_index_modes_cannot_be_combined(tmp_path):
+    result = invoke("index", "--index-dir", tmp_path, "--rebuild", "--check")
+    assert result.exit_code == 2 and "cannot be combined" in result.output
+    assert invoke("index", "--index-dir", tmp_path, "--delete", "x", "seeds").exit_code == 2

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from search.engine import Engine
-from search.indexer import CURRENT, IndexProblem, build_index, live_generation
+from search.indexer import CURRENT, IndexProblem, build_index, check_index, delete_documents, live_generation
 from search.ingest import IngestError
 from search.paths import SEEDS_DIR
 from search.request import SearchRequest
@@ -87,3 +87,48 @@ def test_a_deleted_generation_directory_counts_as_no_index(tmp_path):
     summary = build_index([SEEDS_DIR], tmp_path)
     shutil.rmtree(tmp_path / summary.generation)
     assert live_generation(tmp_path) is None
+
+
+def test_update_skips_unchanged_documents_and_counts_replacements(tmp_path):
+    build_index([SEEDS_DIR], tmp_path)
+    again = build_index([SEEDS_DIR], tmp_path, update=True)
+    assert (again.indexed, again.unchanged, again.total) == (0, 5, 5)
+    corpus = tmp_path / "more.jsonl"
+    corpus.write_text(record("001_d30af9c42a70480b", "نص معدل عن لقاء في الدوحة") + "\n"
+                      + record("new", "خبر جديد") + "\n", "utf-8")
+    summary = build_index([corpus], tmp_path, update=True)
+    assert (summary.indexed, summary.replaced, summary.total) == (2, 1, 6)
+    assert count(tmp_path, "الدوحة") == 1
+
+
+def test_update_without_an_index_is_an_error_not_a_build(tmp_path):
+    with pytest.raises(IndexProblem, match="--rebuild"):
+        build_index([SEEDS_DIR], tmp_path, update=True)
+    assert live_generation(tmp_path) is None
+
+
+def test_delete_removes_by_id_and_a_running_engine_sees_it(tmp_path):
+    build_index([SEEDS_DIR], tmp_path)
+    engine = Engine(tmp_path)
+    assert engine.search(SearchRequest(q="القسام")).total == 2
+    summary = delete_documents(["001_d30af9c42a70480b", "no-such-id"], tmp_path)
+    assert summary.deleted == 1 and summary.total == 4
+    assert [s.where for s in summary.skipped] == ["no-such-id"]
+    assert engine.search(SearchRequest(q="القسام")).total == 1
+    assert all(c.ok for c in check_index(tmp_path))  # the manifest follows the deletion
+
+
+def test_check_passes_a_good_index_and_names_what_is_wrong(tmp_path):
+    summary = build_index([SEEDS_DIR], tmp_path)
+    assert all(c.ok for c in check_index(tmp_path))
+    generation = tmp_path / summary.generation
+    manifest = json.loads((generation / "bahth.json").read_text())
+    (generation / "bahth.json").write_text(json.dumps({**manifest, "documents": 9}))
+    assert [c.what for c in check_index(tmp_path) if not c.ok] == ["5 documents (manifest says 9)"]
+    for segment_file in generation.glob("*.seg"):
+        segment_file.write_bytes(b"\0" * 64)
+    failed = [c.what for c in check_index(tmp_path) if not c.ok]
+    assert failed and "cannot read the index" in failed[-1] and "--rebuild" in failed[-1]
+    (tmp_path / CURRENT).unlink()
+    (only,) = check_index(tmp_path)
+    assert not only.ok and "no live index" in only.what
