@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from search.engine import Engine
+from search.engine import Engine, QueryTimeout
 from search.indexer import IndexProblem, build_index, check_index, delete_documents, live_generation
 from search.ingest import IngestError
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
@@ -142,7 +142,7 @@ def search_command(query, index_dir, sources, date_from, date_to, sort, limit, p
         result = Engine(index_dir).search(request)
     except BadRequest as error:
         raise click.UsageError(error.message) from None
-    except IndexProblem as error:
+    except (IndexProblem, QueryTimeout) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

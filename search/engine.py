@@ -15,6 +15,8 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.collectors import FilterCollector, TermsCollector, WrappingCollector
+
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, check_schema, live_generation
 from search.querylang import CompiledQuery, compile_query
@@ -23,6 +25,44 @@ from search.request import SearchRequest
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "date": "year", "month": "month"}
+#: Seconds one search may take before it is abandoned (see :class:`Deadline`).
+DEFAULT_TIME_LIMIT = 5.0
+_CHECK_EVERY = 1024  # documents between clock readings
+
+
+class QueryTimeout(Exception):
+    """The search ran past its time limit and was abandoned."""
+
+
+class Deadline:
+    """A per-search time limit that works in any thread. Whoosh's own TimeLimitCollector
+    relies on SIGALRM, which only the main thread receives; this one is checked by the
+    loops that walk matching documents."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise QueryTimeout(f"the search took longer than {self.seconds:g} s and was stopped; "
+                               "try fewer or rarer words, or filter by source or date")
+
+
+class _DeadlineCollector(WrappingCollector):
+    """Checks the deadline every few collected documents. It wraps the innermost
+    collector, so the terms and filter collectors around it work as in Whoosh."""
+
+    def __init__(self, child, deadline: Deadline):
+        super().__init__(child)
+        self.deadline = deadline
+        self.seen = 0
+
+    def collect(self, sub_docnum):
+        self.seen += 1
+        if self.seen % _CHECK_EVERY == 0:
+            self.deadline.check()
+        return self.child.collect(sub_docnum)
 
 
 @dataclass
@@ -106,8 +146,9 @@ class Engine:
     when the live generation changes and refreshed when it was updated in place.
     """
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, time_limit: float = DEFAULT_TIME_LIMIT):
         self.index_dir = Path(index_dir)
+        self.time_limit = time_limit
         self._local = threading.local()
 
     def _searcher(self):
@@ -135,19 +176,22 @@ class Engine:
         """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
         that only need the ranking); everything else is what the API returns."""
         started = time.perf_counter()
+        deadline = Deadline(self.time_limit)
         searcher = self._searcher()
         compiled = compile_query(request.q)
         filter_q = _filter_query(request)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
         strict = compiled.strict or wq.Every()
-        matching = self._matching_docs(searcher, strict, filter_q)
+        matching = self._matching_docs(searcher, strict, filter_q, deadline)
         base, match, complete = strict, ("all" if compiled.empty else "and"), len(matching)
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.
         if compiled.loose is not None and (sort == "relevance" or not matching):
             base, match = compiled.loose, "or"
-            matching = self._matching_docs(searcher, base, filter_q)
-        hits = self._page(searcher, base, filter_q, request, sort, compiled, highlight)
+            matching = self._matching_docs(searcher, base, filter_q, deadline)
+        hits = self._page(searcher, base, filter_q, request, sort, compiled, highlight, deadline)
+        facets = self._facets(searcher, matching)
+        deadline.check()
         return SearchResult(
             query=request.q,
             total=len(matching),
@@ -155,7 +199,7 @@ class Engine:
             per_page=request.per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
-            facets=self._facets(searcher, matching),
+            facets=facets,
             match=match,
             complete=None if compiled.empty else complete,
             sort=sort,
@@ -167,27 +211,44 @@ class Engine:
         )
 
     @staticmethod
-    def _matching_docs(searcher, q: wq.Query, filter_q: wq.Query | None) -> list[int]:
+    def _matching_docs(searcher, q: wq.Query, filter_q: wq.Query | None, deadline: Deadline) -> list[int]:
         full = wq.And([q, filter_q]) if filter_q is not None else q
-        return list(searcher.docs_for_query(full))
+        docs = []
+        for docnum in searcher.docs_for_query(full):
+            if len(docs) % _CHECK_EVERY == 0:
+                deadline.check()
+            docs.append(docnum)
+        return docs
 
     @staticmethod
-    def _page(searcher, q, filter_q, request: SearchRequest, sort: str, compiled: CompiledQuery,
-              highlight: bool) -> list[Hit]:
+    def _run(searcher, q, deadline: Deadline, filter_q=None, terms=False, **options):
+        """``searcher.search`` with a deadline (the same collector chain Whoosh builds)."""
+        collector = _DeadlineCollector(searcher.collector(**options), deadline)
+        if terms:
+            collector = TermsCollector(collector)
+        if filter_q is not None:
+            collector = FilterCollector(collector, filter_q)
+        searcher.search_with_collector(q, collector)
+        return collector.results()
+
+    def _page(self, searcher, q, filter_q, request: SearchRequest, sort: str, compiled: CompiledQuery,
+              highlight: bool, deadline: Deadline) -> list[Hit]:
         limit = request.page * request.per_page
         if sort == "date":
-            results = searcher.search(q, limit=limit, filter=filter_q, sortedby="day", reverse=True)
+            results = self._run(searcher, q, deadline, filter_q, limit=limit, sortedby="day",
+                                reverse=True)
             ranked = [(None, hit) for hit in results]
         else:
             coverage = compiled.groups > 1  # one word: nothing to cover, BM25 order stands
             window = max(limit, RERANK_WINDOW)
-            results = searcher.search(q, limit=window, filter=filter_q, terms=coverage)
+            results = self._run(searcher, q, deadline, filter_q, terms=coverage, limit=window)
             if coverage:
                 ranked = coverage_order(results, compiled.term_groups, compiled.groups)
             else:
                 ranked = [(hit.score, hit) for hit in results]
         hits = []
         for score, hit in ranked[limit - request.per_page: limit]:
+            deadline.check()
             stored = hit.fields()
             title = stored.get("title")
             body = snippet(stored.get("body", ""), compiled.terms) if highlight else NO_HIGHLIGHT

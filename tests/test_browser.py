@@ -61,21 +61,21 @@ def test_type_a_query_use_facets_and_paginate(page, base_url):
     page.keyboard.press("Enter")
     page.wait_for_selector("li.hit")
     assert page.locator("li.hit").count() == 5
-    page.locator("aside.facets a", has_text="صدى نيوز").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("aside.facets a", has_text="صدى نيوز").click()
     assert page.locator("li.hit").count() == 2
     assert set(page.locator("li.hit .source").all_inner_texts()) == {"صدى نيوز"}
     shot(page, "facet-source")
-    page.locator("aside.facets a.active", has_text="صدى نيوز").click()  # unfilter
-    page.wait_for_load_state()
+    with page.expect_navigation():  # unfilter
+        page.locator("aside.facets a.active", has_text="صدى نيوز").click()
     assert page.locator("li.hit").count() == 5
-    page.locator("aside.facets a", has_text="2023").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("aside.facets a", has_text="2023").click()
     assert page.locator("li.hit time").all_inner_texts() == ["4 يونيو 2023"]
 
     page.goto(base_url + "/?q=حماس&per_page=2")
-    page.locator("nav.pages a[rel=next]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("nav.pages a[rel=next]").click()
     assert page.locator("nav.pages [aria-current=page]").inner_text() == "2"
     assert page.locator("li.hit").count() == 2
     shot(page, "page-2")

@@ -130,3 +130,52 @@ def test_user_and_document_strings_are_escaped(tmp_path):
     assert "&lt;script&gt;" in html
     snippet = client.get("/api/search", query_string={"q": "حماس"}).get_json()["hits"][0]["snippet"]
     assert "<script>" not in snippet and "&lt;script&gt;" in snippet and "<mark>" in snippet
+
+
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+@pytest.mark.parametrize("q", ["حماس", "حماس الجهاد", ""])
+def test_every_hit_respects_the_filters(client, q, sort):
+    data = api(client, q=q, source="صدى نيوز", sort=sort).get_json()
+    assert data["total"] == len(data["hits"]) == 2
+    assert {h["source"] for h in data["hits"]} == {"صدى نيوز"}
+    data = api(client, q=q, sort=sort, **{"from": "2023-01-01"}).get_json()
+    assert data["total"] == len(data["hits"]) and all(h["date"] >= "2023-01-01" for h in data["hits"])
+
+
+def test_query_time_limit_stops_searches_in_worker_threads(seed_index):
+    """The limit is a deadline checked while walking matches, so it works off the main
+    thread (Whoosh's SIGALRM limit does not) and in the real threaded server."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from search.engine import Engine, QueryTimeout
+    from search.request import SearchRequest
+    from tests.conftest import serving
+
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        _raised(lambda: Engine(seed_index, time_limit=1e-9).search(SearchRequest(q="حماس")))))
+    worker.start()
+    worker.join()
+    assert outcome == [QueryTimeout]
+    assert _raised(lambda: Engine(seed_index, time_limit=5).search(SearchRequest(q="حماس"))) is None
+    with serving(seed_index, QUERY_TIME_LIMIT=1e-9) as url:
+        query = urllib.parse.urlencode({"q": "حماس"})
+        with pytest.raises(urllib.error.HTTPError) as api_error:
+            urllib.request.urlopen(f"{url}/api/search?{query}", timeout=10)
+        assert api_error.value.code == 503 and api_error.value.headers["Retry-After"] == "1"
+        assert json.loads(api_error.value.read())["error"]["code"] == "timeout"
+        with pytest.raises(urllib.error.HTTPError) as page_error:
+            urllib.request.urlopen(f"{url}/?{query}", timeout=10)
+        assert page_error.value.code == 503 and "استغرق البحث" in page_error.value.read().decode()
+
+
+def _raised(call):
+    try:
+        call()
+    except Exception as error:  # the type is what the test compares
+        return type(error)
+    return None

@@ -6,19 +6,21 @@ from pathlib import Path
 
 from flask import Flask
 
-from search.engine import Engine
+from search.engine import DEFAULT_TIME_LIMIT, Engine
 from search.paths import default_index_dir
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Application factory. ``INDEX_DIR`` defaults to ``$BAHTH_INDEX_DIR`` or ``index/``."""
+    """Application factory. ``INDEX_DIR`` defaults to ``$BAHTH_INDEX_DIR`` or ``index/``;
+    ``QUERY_TIME_LIMIT`` is the seconds one search may run."""
     app = Flask(__name__)
-    app.config.update(INDEX_DIR=None, MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
+    app.config.update(INDEX_DIR=None, MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False,
+                      QUERY_TIME_LIMIT=DEFAULT_TIME_LIMIT)
     app.config.update(config or {})
     app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"] or default_index_dir())
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the response in its documented order
-    app.extensions["bahth_engine"] = Engine(app.config["INDEX_DIR"])
+    app.extensions["bahth_engine"] = Engine(app.config["INDEX_DIR"], app.config["QUERY_TIME_LIMIT"])
 
     from web import format as fmt
     from web.views import bp

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
+from search.engine import QueryTimeout
 from search.indexer import IndexProblem
 from search.request import BadRequest, SearchRequest
 
@@ -48,6 +49,10 @@ def search_page():
         return render_template("search.html", error=error.message, q=request.args.get("q", "")), 400
     except IndexProblem as error:
         return render_template("search.html", error=str(error), q=request.args.get("q", "")), 503
+    except QueryTimeout:
+        return render_template("search.html", error="استغرق البحث وقتاً أطول من المسموح؛ جرّب كلمات أقل "
+                               "أو أندر، أو صفِّ النتائج حسب المصدر أو التاريخ",
+                               q=request.args.get("q", "")), 503, {"Retry-After": "1"}
     hits = [dict(h.to_dict(), snippet=Markup(h.snippet), title_html=Markup(h.title_html))
             for h in result.hits]
     return render_template("search.html", result=result, hits=hits, q=search_request.q,
@@ -62,6 +67,10 @@ def api_search():
         return _api_error(400, error.code, error.message)
     except IndexProblem as error:
         return _api_error(503, "no_index", str(error))
+    except QueryTimeout as error:
+        response, status = _api_error(503, "timeout", str(error))
+        response.headers["Retry-After"] = "1"
+        return response, status
     return jsonify(result.to_dict())
 
 
