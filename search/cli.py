@@ -164,14 +164,20 @@ def search_command(query, index_dir, sources, date_from, date_to, sort, limit, p
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
-def serve_command(index_dir: Path, host: str, port: int, threads: int) -> None:
+@click.option("--rate-limit", type=click.FloatRange(0), default=None, metavar="PER_SECOND",
+              help="Searches per second per client address after a burst; 0 = no limit. [default: 10]")
+@click.option("--burst", type=click.IntRange(1), default=None, help="Burst allowed per client. [default: 30]")
+@click.option("--time-limit", type=click.FloatRange(0.01), default=None, metavar="SECONDS",
+              help="Seconds one search may run before it is stopped. [default: 5]")
+def serve_command(index_dir: Path, host: str, port: int, threads: int, rate_limit, burst, time_limit) -> None:
     """Serve the web page and the JSON API with a production server (waitress)."""
     import waitress
 
-    from web import create_app
+    from web import SERVER_OPTIONS, create_app
 
     if live_generation(index_dir) is None:
         raise click.ClickException(f"no index in {index_dir}: run `bahth index` first")
-    app = create_app({"INDEX_DIR": index_dir})
+    options = {"RATE_LIMIT": rate_limit, "RATE_BURST": burst, "QUERY_TIME_LIMIT": time_limit}
+    app = create_app({"INDEX_DIR": index_dir, **{k: v for k, v in options.items() if v is not None}})
     click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C stops)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="bahth")
+    waitress.serve(app, host=host, port=port, threads=threads, **SERVER_OPTIONS)

@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TermsCollector, WrappingCollector
 
 from search.highlight import Highlight, mark_all, snippet
-from search.indexer import IndexProblem, check_schema, live_generation
+from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
 from search.querylang import CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
@@ -164,8 +164,13 @@ class Engine:
             check_schema(generation)  # terms from another analyzer would silently not match
             # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers and
             # with them the old deletion sets, so deleted documents would still be found.
-            ix = whoosh_index.open_dir(str(generation))
-            local.searcher = ix.searcher(weighting=WEIGHTING)
+            try:
+                ix = whoosh_index.open_dir(str(generation))
+                local.searcher = ix.searcher(weighting=WEIGHTING)
+            except Exception as error:  # damaged files surface as whatever Whoosh trips on
+                raise IndexUnreadable(
+                    f"the index in {self.index_dir} cannot be read ({type(error).__name__}); "
+                    "run `bahth index --check`, then `bahth index --rebuild` with its sources") from error
             local.generation = generation
         return local.searcher
 

@@ -43,6 +43,14 @@ KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still b
 class IndexProblem(Exception):
     """The index is missing, busy, or cannot be built; the message says what to do."""
 
+    code = "no_index"
+
+
+class IndexUnreadable(IndexProblem):
+    """The live index exists but Whoosh cannot read it (damaged files)."""
+
+    code = "index_unreadable"
+
 
 @dataclass
 class Summary:

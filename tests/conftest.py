@@ -74,10 +74,10 @@ def serving(index_dir: Path, **config):
     """The production server (waitress) on a free loopback port in a thread; yields its URL."""
     import waitress
 
-    from web import create_app
+    from web import SERVER_OPTIONS, create_app
 
     server = waitress.create_server(create_app({"INDEX_DIR": index_dir, **config}),
-                                    host="127.0.0.1", port=0, threads=4)
+                                    host="127.0.0.1", port=0, threads=4, **SERVER_OPTIONS)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -97,7 +97,7 @@ def test_rebuild_under_a_live_server_never_interrupts_answers(tmp_path):
     build_index([SEEDS_DIR], index_dir)
     corpus = big_corpus(tmp_path / "big.jsonl", 400)
     statuses, totals, stop = [], [], threading.Event()
-    with serving(index_dir) as url:
+    with serving(index_dir, RATE_LIMIT=0) as url:  # one client polling as fast as it can
         def poll():
             query = url + "/api/search?" + urllib.parse.urlencode({"q": "حماس"})
             while not stop.is_set():

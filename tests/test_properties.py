@@ -89,7 +89,7 @@ PARAM_VALUES = st.one_of(ANY_TEXT, st.integers(-10**12, 10**12).map(str),
 @pytest.fixture(scope="module")
 def api(seed_index):
     from web import create_app
-    return create_app({"INDEX_DIR": seed_index}).test_client()
+    return create_app({"INDEX_DIR": seed_index, "RATE_LIMIT": 0}).test_client()  # hundreds of requests
 
 
 @settings(max_examples=300, deadline=3000, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from search.engine import QueryTimeout
 from search.indexer import IndexProblem
 from search.request import BadRequest, SearchRequest
+from web.ratelimit import retry_after
 
 bp = Blueprint("bahth", __name__)
 
@@ -31,6 +32,26 @@ def _request_from_args() -> SearchRequest:
 
 def _api_error(status: int, code: str, message: str):
     return jsonify({"error": {"code": code, "message": message}}), status
+
+
+#: Routes that run searches, and so are rate limited per client.
+LIMITED_ENDPOINTS = {"bahth.search_page", "bahth.api_search"}
+
+
+@bp.before_app_request
+def rate_limit():
+    if request.endpoint not in LIMITED_ENDPOINTS:
+        return None
+    wait = current_app.extensions["bahth_rate_limiter"].acquire(request.remote_addr or "unknown")
+    if not wait:
+        return None
+    headers = {"Retry-After": retry_after(wait)}
+    if request.path.startswith("/api/"):
+        response, status = _api_error(429, "rate_limited", "too many requests from this address; "
+                                      f"retry after {headers['Retry-After']} s")
+        return response, status, headers
+    return (render_template("search.html", error="طلبات كثيرة في وقت قصير؛ أعد المحاولة بعد لحظات",
+                            q=request.args.get("q", "")), 429, headers)
 
 
 @bp.after_app_request
@@ -66,7 +87,7 @@ def api_search():
     except BadRequest as error:
         return _api_error(400, error.code, error.message)
     except IndexProblem as error:
-        return _api_error(503, "no_index", str(error))
+        return _api_error(503, error.code, str(error))
     except QueryTimeout as error:
         response, status = _api_error(503, "timeout", str(error))
         response.headers["Retry-After"] = "1"
@@ -79,7 +100,7 @@ def health():
     try:
         return jsonify({"status": "ok", "documents": _engine().doc_count()})
     except IndexProblem as error:
-        return _api_error(503, "no_index", str(error))
+        return _api_error(503, error.code, str(error))
 
 
 @bp.app_errorhandler(404)
