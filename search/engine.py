@@ -7,6 +7,7 @@ render what it returns.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 import time
 from collections import Counter
@@ -15,11 +16,12 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.collectors import FilterCollector, TermsCollector, WrappingCollector
+from whoosh.collectors import WrappingCollector
 
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
-from search.querylang import CompiledQuery, compile_query
+from search.matching import IndexView, match
+from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
 
@@ -50,8 +52,7 @@ class Deadline:
 
 
 class _DeadlineCollector(WrappingCollector):
-    """Checks the deadline every few collected documents. It wraps the innermost
-    collector, so the terms and filter collectors around it work as in Whoosh."""
+    """Checks the deadline every few documents Whoosh collects."""
 
     def __init__(self, child, deadline: Deadline):
         super().__init__(child)
@@ -142,8 +143,9 @@ def _date_string(value) -> str | None:
 class Engine:
     """Searches the live index generation in ``index_dir``.
 
-    Whoosh searchers are not thread-safe, so each thread keeps its own, reopened
-    when the live generation changes and refreshed when it was updated in place.
+    Whoosh searchers are not thread-safe, so each thread keeps its own (with the
+    per-document data scoring needs, see :class:`IndexView`), reopened when the live
+    generation changes or was updated in place.
     """
 
     def __init__(self, index_dir: Path, time_limit: float = DEFAULT_TIME_LIMIT):
@@ -151,62 +153,77 @@ class Engine:
         self.time_limit = time_limit
         self._local = threading.local()
 
-    def _searcher(self):
+    def _view(self) -> IndexView:
         generation = live_generation(self.index_dir)
         if generation is None:
             raise IndexProblem(f"no index in {self.index_dir}: run `bahth index` to build one")
         local = self._local
-        stale = getattr(local, "generation", None) != generation or not local.searcher.up_to_date()
-        if stale:
-            if getattr(local, "searcher", None) is not None:
-                local.searcher.close()
-                local.searcher = None
+        view = getattr(local, "view", None)
+        if view is None or local.generation != generation or not view.searcher.up_to_date():
+            if view is not None:
+                view.searcher.close()
+                local.view = None
             check_schema(generation)  # terms from another analyzer would silently not match
             # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers and
             # with them the old deletion sets, so deleted documents would still be found.
             try:
                 ix = whoosh_index.open_dir(str(generation))
-                local.searcher = ix.searcher(weighting=WEIGHTING)
+                local.view = IndexView(ix.searcher(weighting=WEIGHTING), tuple(FIELD_WEIGHTS))
             except Exception as error:  # damaged files surface as whatever Whoosh trips on
                 raise IndexUnreadable(
                     f"the index in {self.index_dir} cannot be read ({type(error).__name__}); "
                     "run `bahth index --check`, then `bahth index --rebuild` with its sources") from error
             local.generation = generation
-        return local.searcher
+        return local.view
 
     def doc_count(self) -> int:
-        return self._searcher().doc_count()
+        return self._view().searcher.doc_count()
 
     def search(self, request: SearchRequest, highlight: bool = True) -> SearchResult:
         """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
         that only need the ranking); everything else is what the API returns."""
         started = time.perf_counter()
         deadline = Deadline(self.time_limit)
-        searcher = self._searcher()
+        view = self._view()
         compiled = compile_query(request.q)
-        filter_q = _filter_query(request)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        strict = compiled.strict or wq.Every()
-        matching = self._matching_docs(searcher, strict, filter_q, deadline)
-        base, match, complete = strict, ("all" if compiled.empty else "and"), len(matching)
+
+        def whoosh_search(q):  # phrases: Whoosh matches them (positions), under the deadline
+            return self._run(view.searcher, q, deadline)
+
+        found = match(view, compiled.groups, compiled.negatives, _filter_query(request),
+                      deadline.check, whoosh_search)
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.
-        if compiled.loose is not None and (sort == "relevance" or not matching):
-            base, match = compiled.loose, "or"
-            matching = self._matching_docs(searcher, base, filter_q, deadline)
-        hits = self._page(searcher, base, filter_q, request, sort, compiled, highlight, deadline)
-        facets = self._facets(searcher, matching)
+        if compiled.empty:
+            docs, kind = found.any_word, "all"
+        elif len(compiled.groups) > 1 and (sort == "relevance" or not found.every_word):
+            docs, kind = found.any_word, "or"
+        else:
+            docs, kind = found.every_word, "and"
+        limit = request.page * request.per_page
+        if sort == "date":
+            day = view.column("day")
+            page = [(None, d) for d in heapq.nlargest(limit, docs, key=lambda d: (day[d], -d))]
+        else:
+            window = heapq.nlargest(max(limit, RERANK_WINDOW), docs, key=lambda d: (found.scores[d], -d))
+            ranked = [(found.scores[d], d) for d in window]
+            if len(compiled.groups) > 1:  # one word: nothing to cover, BM25 order stands
+                ranked = coverage_order(ranked, found.coverage, len(compiled.groups))
+            page = ranked
+        hits = self._hits(view, page[limit - request.per_page: limit], compiled, highlight, deadline)
+        facets = self._facets(view, docs)
         deadline.check()
         return SearchResult(
             query=request.q,
-            total=len(matching),
+            total=len(docs),
             page=request.page,
             per_page=request.per_page,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
             facets=facets,
-            match=match,
-            complete=None if compiled.empty else complete,
+            match=kind,
+            complete=None if compiled.empty else len(found.every_word),
             sort=sort,
             filters={
                 "source": list(request.sources),
@@ -216,45 +233,19 @@ class Engine:
         )
 
     @staticmethod
-    def _matching_docs(searcher, q: wq.Query, filter_q: wq.Query | None, deadline: Deadline) -> list[int]:
-        full = wq.And([q, filter_q]) if filter_q is not None else q
-        docs = []
-        for docnum in searcher.docs_for_query(full):
-            if len(docs) % _CHECK_EVERY == 0:
-                deadline.check()
-            docs.append(docnum)
-        return docs
-
-    @staticmethod
-    def _run(searcher, q, deadline: Deadline, filter_q=None, terms=False, **options):
-        """``searcher.search`` with a deadline (the same collector chain Whoosh builds)."""
-        collector = _DeadlineCollector(searcher.collector(**options), deadline)
-        if terms:
-            collector = TermsCollector(collector)
-        if filter_q is not None:
-            collector = FilterCollector(collector, filter_q)
+    def _run(searcher, q, deadline: Deadline):
+        """Every document matching ``q`` with its score, by Whoosh, under the deadline."""
+        collector = _DeadlineCollector(searcher.collector(limit=None), deadline)
         searcher.search_with_collector(q, collector)
         return collector.results()
 
-    def _page(self, searcher, q, filter_q, request: SearchRequest, sort: str, compiled: CompiledQuery,
+    @staticmethod
+    def _hits(view: IndexView, page: list[tuple[float | None, int]], compiled: CompiledQuery,
               highlight: bool, deadline: Deadline) -> list[Hit]:
-        limit = request.page * request.per_page
-        if sort == "date":
-            results = self._run(searcher, q, deadline, filter_q, limit=limit, sortedby="day",
-                                reverse=True)
-            ranked = [(None, hit) for hit in results]
-        else:
-            coverage = compiled.groups > 1  # one word: nothing to cover, BM25 order stands
-            window = max(limit, RERANK_WINDOW)
-            results = self._run(searcher, q, deadline, filter_q, terms=coverage, limit=window)
-            if coverage:
-                ranked = coverage_order(results, compiled.term_groups, compiled.groups)
-            else:
-                ranked = [(hit.score, hit) for hit in results]
         hits = []
-        for score, hit in ranked[limit - request.per_page: limit]:
+        for score, docnum in page:
             deadline.check()
-            stored = hit.fields()
+            stored = view.searcher.stored_fields(docnum)
             title = stored.get("title")
             body = snippet(stored.get("body", ""), compiled.terms) if highlight else NO_HIGHLIGHT
             title_marks = mark_all(title or "", compiled.terms) if highlight else NO_HIGHLIGHT
@@ -272,12 +263,11 @@ class Engine:
         return hits
 
     @staticmethod
-    def _facets(searcher, docnums: list[int]) -> dict[str, list[dict]]:
+    def _facets(view: IndexView, docnums) -> dict[str, list[dict]]:
         """Counts over the whole result set, read from columns (no stored fields)."""
-        reader = searcher.reader()
         facets = {}
         for name, fieldname in FACET_FIELDS.items():
-            column = reader.column_reader(fieldname)
+            column = view.column(fieldname)
             counts = Counter(column[d] or None for d in docnums)
             if name == "source":
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))

@@ -133,19 +133,39 @@ def _words_query(words: list[Word]) -> wq.Query | None:
 
 @dataclass
 class CompiledQuery:
-    """Whoosh queries for one user query, and the index terms to highlight."""
+    """One user query as Whoosh queries: one per query word (a group: the word's stem and
+    exact form in every field, or a phrase, or OR-ed alternatives) and the exclusions."""
 
-    strict: wq.Query | None  # every group must match
-    loose: wq.Query | None  # any group may match (None when it would equal strict)
-    empty: bool  # nothing to search for: browse the whole index
+    groups: list[wq.Query] = field(default_factory=list)  # all must match for "every word"
+    negatives: list[wq.Query] = field(default_factory=list)  # none may match
     #: index term -> the query word (group) it stands for; a stem and an exact form share one
     term_groups: dict[str, int] = field(default_factory=dict)
-    groups: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to search for: browse the whole index (minus any exclusions)."""
+        return not self.groups
 
     @property
     def terms(self) -> frozenset[str]:
         """The index terms to highlight."""
         return frozenset(self.term_groups)
+
+    def _without_negatives(self, q: wq.Query) -> wq.Query:
+        return wq.AndNot(q, wq.Or(self.negatives)) if self.negatives else q
+
+    @property
+    def strict(self) -> wq.Query | None:
+        """Every word (one Whoosh query; the engine matches groups itself, this is for
+        inspection and for callers that want Whoosh to run it)."""
+        if not self.groups:
+            return self._without_negatives(wq.Every()) if self.negatives else None
+        return self._without_negatives(self.groups[0] if len(self.groups) == 1 else wq.And(self.groups))
+
+    @property
+    def loose(self) -> wq.Query | None:
+        """Any word (None when that equals ``strict``)."""
+        return self._without_negatives(wq.Or(self.groups)) if len(self.groups) > 1 else None
 
 
 def _clause_words(clause: Clause, keep_stopwords: bool) -> list[Word]:
@@ -173,14 +193,4 @@ def compile_query(text: str) -> CompiledQuery:
             groups.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
     negatives = [q for c in parsed.negative
                  if (q := _words_query(_clause_words(c, False) or _clause_words(c, True)))]
-    if not groups:
-        base = wq.Every()
-        strict = wq.AndNot(base, wq.Or(negatives)) if negatives else None
-        return CompiledQuery(strict, None, empty=True)
-
-    def with_negatives(q: wq.Query) -> wq.Query:
-        return wq.AndNot(q, wq.Or(negatives)) if negatives else q
-
-    strict = with_negatives(groups[0] if len(groups) == 1 else wq.And(groups))
-    loose = with_negatives(wq.Or(groups)) if len(groups) > 1 else None
-    return CompiledQuery(strict, loose, empty=False, term_groups=term_groups, groups=len(groups))
+    return CompiledQuery(groups, negatives, term_groups if groups else {})

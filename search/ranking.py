@@ -1,8 +1,7 @@
 """How hits are scored: BM25 per field, then a coverage bonus over the top hits.
 
-Two phases, like Elasticsearch's rescore: Whoosh finds the best RERANK_WINDOW
-documents by BM25 (fast, using its block-quality skipping), then those are
-re-ordered by how many of the query's words each contains, so an article with
+Two phases, like Elasticsearch's rescore: the best RERANK_WINDOW documents by
+BM25 (search/matching.py scores them term at a time), then those are re-ordered by how many of the query's words each contains, so an article with
 every word comes before one that repeats a single word many times. Tuned on
 the dev half of the test collections (bench/relevance.py, bench/RESULTS.md).
 """
@@ -40,21 +39,12 @@ class Bm25(BM25F):
 WEIGHTING = Bm25(B=B, K1=K1)
 
 
-def coverage_order(hits, term_groups: dict[str, int], groups: int) -> list[tuple[float, object]]:
-    """(new score, hit) for Whoosh ``hits`` searched with ``terms=True``, best first.
-
-    ``term_groups`` maps each index term of the query to the query word it
-    stands for, so a stem and an exact form of one word, in any field, count once.
-    """
-    scored = []
-    for hit in hits:
-        covered = {term_groups.get(_text(term)) for _field, term in hit.matched_terms()}
-        covered.discard(None)
-        share = len(covered) / groups
-        scored.append((hit.score * (1 + COVERAGE_BONUS * share ** COVERAGE_POWER), hit))
-    scored.sort(key=lambda pair: -pair[0])
+def coverage_order(ranked: list[tuple[float, int]], coverage: dict[int, int],
+                   groups: int) -> list[tuple[float, int]]:
+    """Re-order (BM25 score, docnum) pairs, best first, by the share of the query's
+    ``groups`` (words) each document holds (``coverage``): a word's stem and exact
+    form, in any field, count once."""
+    scored = [(score * (1 + COVERAGE_BONUS * (coverage.get(docnum, 0) / groups) ** COVERAGE_POWER), docnum)
+              for score, docnum in ranked]
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
     return scored
-
-
-def _text(term) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
