@@ -37,6 +37,8 @@ from search.schema import SCHEMA_VERSION, make_schema
 CURRENT = "CURRENT"
 MANIFEST = "bahth.json"
 LOCK = ".build.lock"
+#: Segment files stay separate (``compound=False``): Whoosh reads a compound segment
+#: through an in-memory copy of each part, hundreds of MB per open searcher.
 KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still be reading it)
 
 
@@ -230,7 +232,7 @@ def _live_writer(index_dir: Path, summary: Summary):
     check_schema(live)
     ix = whoosh_index.open_dir(str(live))
     try:
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=256, compound=False)
     except LockError:
         raise IndexProblem(f"{live} is locked by another writer") from None
     manifest = read_manifest(live)
@@ -257,7 +259,7 @@ def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress
     generation.mkdir()
     try:
         ix = whoosh_index.create_in(str(generation), make_schema())
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(limitmb=256, compound=False)
         try:
             _add_all(writer, items, summary, progress)
         except BaseException:

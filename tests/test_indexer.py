@@ -125,10 +125,22 @@ def test_check_passes_a_good_index_and_names_what_is_wrong(tmp_path):
     manifest = json.loads((generation / "bahth.json").read_text())
     (generation / "bahth.json").write_text(json.dumps({**manifest, "documents": 9}))
     assert [c.what for c in check_index(tmp_path) if not c.ok] == ["5 documents (manifest says 9)"]
-    for segment_file in generation.glob("*.seg"):
+    for segment_file in generation.glob("*.trm"):
         segment_file.write_bytes(b"\0" * 64)
     failed = [c.what for c in check_index(tmp_path) if not c.ok]
     assert failed and "cannot read the index" in failed[-1] and "--rebuild" in failed[-1]
     (tmp_path / CURRENT).unlink()
     (only,) = check_index(tmp_path)
     assert not only.ok and "no live index" in only.what
+
+
+def test_segments_are_separate_files_not_one_compound_file(tmp_path):
+    """Whoosh reads a compound segment through an in-memory copy of each part (hundreds of
+    MB per searcher on the real corpus); separate files are read from disk as needed."""
+    summary = build_index([SEEDS_DIR], tmp_path)
+    generation = tmp_path / summary.generation
+    assert list(generation.glob("*.trm")) and not list(generation.glob("*.seg"))
+    corpus = tmp_path / "more.jsonl"
+    corpus.write_text(record("n1", "خبر إضافي") + "\n", "utf-8")
+    build_index([corpus], tmp_path, update=True)
+    assert not list(generation.glob("*.seg"))

@@ -136,7 +136,7 @@ def test_real_server_refuses_oversized_requests_and_never_debugs(seed_index):
 
 def test_a_damaged_index_is_a_503_that_says_what_to_do_without_internals(tmp_path):
     summary = build_index([SEEDS_DIR], tmp_path)
-    for segment_file in (tmp_path / summary.generation).glob("*.seg"):
+    for segment_file in (tmp_path / summary.generation).glob("*.trm"):
         segment_file.write_bytes(b"\0" * 64)
     client = create_app({"INDEX_DIR": tmp_path}).test_client()
     response = client.get("/api/search?q=حماس")
