@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -96,11 +97,11 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> float:
+def wait_until_up(url: str, server: subprocess.Popen, log_path: str, timeout: float = 60) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if server.poll() is not None:
-            raise SystemExit(f"the server exited: {server.stdout.read().decode()}")
+            raise SystemExit(f"the server exited; its output is in {log_path}")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=5):
                 return time.perf_counter() - started
@@ -116,11 +117,14 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     bahth = Path(sys.executable).parent / "bahth"
+    # The server's output goes to a file: an unread pipe fills up (waitress logs a line
+    # for every queued request under load) and would block the server.
+    log = tempfile.NamedTemporaryFile("w+b", prefix="bahth-load-server-", suffix=".log", delete=False)
     server = subprocess.Popen([str(bahth), "serve", "--index-dir", str(index_dir), "--port", str(port),
                                "--threads", str(threads), "--rate-limit", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
-        cold_start = wait_until_up(url, server)
+        cold_start = wait_until_up(url, server, log.name)
         rss_idle = rss_mb(server.pid)
         latencies: list[float] = []
         statuses: Counter = Counter()
@@ -166,6 +170,7 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
     ordered = sorted(latencies)
 
@@ -177,6 +182,7 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
     errors = {str(k): v for k, v in statuses.items() if k != 200}
     return {
         "index_dir": str(index_dir),
+        "server_log": log.name,
         "documents": Engine(index_dir).doc_count(),
         "clients": clients, "server_threads": threads, "seconds": round(duration, 1),
         "requests": sum(statuses.values()), "errors": errors,

@@ -13,9 +13,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 from whoosh.collectors import WrappingCollector
 
 from search.highlight import Highlight, mark_all, snippet
@@ -120,20 +120,26 @@ class SearchResult:
         }
 
 
-def _filter_query(request: SearchRequest) -> wq.Query | None:
-    parts = []
+def _filter(view: IndexView, request: SearchRequest) -> Callable[[int], bool] | None:
+    """The source and date filters as a test on a document number, read from the
+    columns (no Whoosh query, nothing cached per filter)."""
+    tests = []
     if request.sources:
-        known = [wq.Term("source", s) for s in request.sources if s is not None]
-        if None in request.sources:  # "unknown source": documents with no source term
-            known.append(wq.Not(wq.Every("source")))
-        parts.append(wq.Or(known))
+        wanted = {s or None for s in request.sources}  # None: "source unknown"
+        source = view.column("source")
+        tests.append(lambda d: (source[d] or None) in wanted)
     if request.date_from or request.date_to:
-        start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
-        end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
-        parts.append(wq.DateRange("date", start, end))
-    if not parts:
+        day = view.column("day")  # YYYYMMDD, 0 when unknown (never inside a range)
+        low = _day_number(request.date_from) if request.date_from else 1
+        high = _day_number(request.date_to) if request.date_to else 99991231
+        tests.append(lambda d: low <= day[d] <= high)
+    if not tests:
         return None
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    return tests[0] if len(tests) == 1 else (lambda d: all(test(d) for test in tests))
+
+
+def _day_number(date: dt.date) -> int:
+    return date.year * 10000 + date.month * 100 + date.day
 
 
 def _date_string(value) -> str | None:
@@ -191,7 +197,7 @@ class Engine:
         def whoosh_search(q):  # phrases: Whoosh matches them (positions), under the deadline
             return self._run(view.searcher, q, deadline)
 
-        found = match(view, compiled.groups, compiled.negatives, _filter_query(request),
+        found = match(view, compiled.groups, compiled.negatives, _filter(view, request),
                       deadline.check, whoosh_search)
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.

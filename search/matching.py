@@ -38,7 +38,6 @@ class IndexView:
             self._norms[field] = [K1 * (1 - B + B * (reader.doc_field_length(d, field, 1) or 1) / average)
                                   for d in range(total)]
         self.all_docs = frozenset(reader.all_doc_ids())
-        self._filters: dict[str, frozenset[int]] = {}
         self._columns: dict[str, list] = {}
 
     def column(self, name: str) -> list:
@@ -65,20 +64,6 @@ class IndexView:
             seen += 1
             if seen % _CHECK_EVERY == 0:
                 check()
-
-    def doc_set(self, q: wq.Query, check: Callable[[], None]) -> frozenset[int]:
-        """Documents matching a filter query (source, dates), cached per searcher."""
-        key = repr(q)
-        if key not in self._filters:
-            docs = []
-            for docnum in self.searcher.docs_for_query(q):
-                docs.append(docnum)
-                if len(docs) % _CHECK_EVERY == 0:
-                    check()
-            if len(self._filters) > 256:
-                self._filters.clear()
-            self._filters[key] = frozenset(docs)
-        return self._filters[key]
 
 
 def _terms_only(q: wq.Query) -> list[wq.Term] | None:
@@ -122,27 +107,27 @@ class Matches:
 
 
 def match(view: IndexView, groups: list[wq.Query], negatives: list[wq.Query],
-          filter_q: wq.Query | None, check: Callable[[], None], whoosh_search) -> Matches:
+          keep: Callable[[int], bool] | None, check: Callable[[], None], whoosh_search) -> Matches:
     """Match ``groups`` (one query per word; empty = browse everything) minus
-    ``negatives``, within ``filter_q``."""
-    allowed = view.all_docs
-    if filter_q is not None:
-        allowed = allowed & view.doc_set(filter_q, check)
+    ``negatives``, keeping only documents that pass ``keep`` (source and date filters)."""
     excluded: set[int] = set()
     for negative in negatives:
         excluded.update(group_scores(view, negative, check, whoosh_search))
-    if excluded:
-        allowed = allowed - excluded
+
+    def allowed(docnum: int) -> bool:
+        return docnum not in excluded and (keep is None or keep(docnum))
+
     if not groups:
-        return Matches(allowed, allowed, {}, {})
-    per_group = [group_scores(view, group, check, whoosh_search) for group in groups]
+        everything = frozenset(d for d in view.all_docs if allowed(d))
+        return Matches(everything, everything, {}, {})
     totals: Scores = {}
     coverage: dict[int, int] = {}
-    for scores in per_group:
-        for docnum, score in scores.items():
-            if docnum in allowed:
-                totals[docnum] = totals.get(docnum, 0.0) + score
-                coverage[docnum] = coverage.get(docnum, 0) + 1
+    for group in groups:
+        for docnum, score in group_scores(view, group, check, whoosh_search).items():
+            totals[docnum] = totals.get(docnum, 0.0) + score
+            coverage[docnum] = coverage.get(docnum, 0) + 1
         check()
-    every = frozenset(d for d, n in coverage.items() if n == len(groups))
+    if excluded or keep is not None:
+        totals = {d: score for d, score in totals.items() if allowed(d)}
+    every = frozenset(d for d in totals if coverage[d] == len(groups))
     return Matches(frozenset(totals), every, totals, coverage)

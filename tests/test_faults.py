@@ -3,7 +3,6 @@ live server. The served index must stay intact and usable throughout."""
 
 import fcntl
 import json
-import os
 import random
 import signal
 import subprocess
