@@ -86,7 +86,7 @@ def sniff_encoding(head: bytes) -> str | None:
     if len(sample) >= 4:
         pairs = len(sample) // 2
         for encoding, high in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
-            if sum(b in _UTF16_HIGH_BYTES for b in high) >= 0.9 * pairs:
+            if sum(high.count(b) for b in _UTF16_HIGH_BYTES) >= 0.9 * pairs:
                 return encoding
     return None
 

@@ -8,3 +8,21 @@ def test_load_bench_runs_against_the_real_server(seed_index):
     assert report["requests"] > 0 and report["errors"] == {}
     assert report["documents"] == 5 and report["server"]["rss_end_mb"] > 0
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+
+
+def test_perf_bench_runs_without_lucene(tmp_path, capsys):
+    import json
+
+    from bench.perf import main
+    from tests.conftest import record
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(record(f"d{i}", f"نص الخبر رقم {i} عن حماس والجهاد في غزة والقاهرة",
+                                     title=f"لقاء قادة حماس والجهاد الإسلامي في القاهرة اليوم لبحث التهدئة {i}")
+                              + "\n" for i in range(30)), "utf-8")
+    assert main(["--corpus", str(corpus), "--replicate", "2", "--work", str(tmp_path / "w"),
+                 "--queries", "5", "--load-seconds", "1"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["records"] == 60 and report["bahth_index"]["docs"] == 60  # copies get new ids
+    assert set(report["bahth_query_ms"]) == {"short", "headline", "phrase"}
+    assert report["server"]["errors"] == {}
