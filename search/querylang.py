@@ -138,18 +138,12 @@ class CompiledQuery:
 
     groups: list[wq.Query] = field(default_factory=list)  # all must match for "every word"
     negatives: list[wq.Query] = field(default_factory=list)  # none may match
-    #: index term -> the query word (group) it stands for; a stem and an exact form share one
-    term_groups: dict[str, int] = field(default_factory=dict)
+    terms: frozenset[str] = frozenset()  # the index terms to highlight
 
     @property
     def empty(self) -> bool:
         """Nothing to search for: browse the whole index (minus any exclusions)."""
         return not self.groups
-
-    @property
-    def terms(self) -> frozenset[str]:
-        """The index terms to highlight."""
-        return frozenset(self.term_groups)
 
     def _without_negatives(self, q: wq.Query) -> wq.Query:
         return wq.AndNot(q, wq.Or(self.negatives)) if self.negatives else q
@@ -180,12 +174,12 @@ def compile_query(text: str) -> CompiledQuery:
     if positive and not any(words_of.values()):  # only stopwords: search for them after all
         words_of = {id(c): _clause_words(c, True) for g in positive for c in g}
     groups = []
-    term_groups: dict[str, int] = {}
+    terms: set[str] = set()
     for group in positive:
         alternatives = []
         for clause in group:
             words = words_of[id(clause)]
-            term_groups.update({t: len(groups) for w in words for t in (w.stem, w.exact) if t})
+            terms.update(t for w in words for t in (w.stem, w.exact) if t)
             q = _words_query(words)
             if q is not None:
                 alternatives.append(q)
@@ -193,4 +187,4 @@ def compile_query(text: str) -> CompiledQuery:
             groups.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
     negatives = [q for c in parsed.negative
                  if (q := _words_query(_clause_words(c, False) or _clause_words(c, True)))]
-    return CompiledQuery(groups, negatives, term_groups if groups else {})
+    return CompiledQuery(groups, negatives, frozenset(terms))
