@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from search.engine import Engine, QueryTimeout
+from search.engine import Engine
 from search.indexer import IndexProblem, build_index, check_index, delete_documents, live_generation
 from search.ingest import IngestError
+from search.matching import QueryTimeout
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
 from search.request import SORTS, BadRequest, SearchRequest
 

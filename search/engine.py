@@ -16,56 +16,16 @@ from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.collectors import WrappingCollector
 
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
-from search.matching import IndexView, match
+from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, match
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "date": "year", "month": "month"}
-#: Seconds one search may take before it is abandoned (see :class:`Deadline`).
-DEFAULT_TIME_LIMIT = 5.0
-_CHECK_EVERY = 1024  # documents between clock readings
-
-
-class QueryTimeout(Exception):
-    """The search ran past its time limit and was abandoned."""
-
-
-class Deadline:
-    """A per-search time limit that works in any thread. Whoosh's own TimeLimitCollector
-    relies on SIGALRM, which only the main thread receives; this one is checked by the
-    loops that walk matching documents."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds
-
-    def check(self) -> None:
-        if time.monotonic() > self.at:
-            raise QueryTimeout(f"the search took longer than {self.seconds:g} s and was stopped; "
-                               "try fewer or rarer words, or filter by source or date")
-
-
-class _DeadlineCollector(WrappingCollector):
-    """Checks the deadline every few documents Whoosh collects."""
-
-    def __init__(self, child, deadline: Deadline):
-        super().__init__(child)
-        self.deadline = deadline
-        self.seen = 0
-
-    def collect(self, sub_docnum):
-        self.seen += 1
-        if self.seen % _CHECK_EVERY == 0:
-            self.deadline.check()
-        return self.child.collect(sub_docnum)
-
-
 @dataclass
 class Hit:
     id: str
@@ -193,12 +153,7 @@ class Engine:
         view = self._view()
         compiled = compile_query(request.q)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-
-        def whoosh_search(q):  # phrases: Whoosh matches them (positions), under the deadline
-            return self._run(view.searcher, q, deadline)
-
-        found = match(view, compiled.groups, compiled.negatives, _filter(view, request),
-                      deadline.check, whoosh_search)
+        found = match(view, compiled.groups, compiled.negatives, _filter(view, request), deadline)
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.
         if compiled.empty:
@@ -237,13 +192,6 @@ class Engine:
                 "to": request.date_to.isoformat() if request.date_to else None,
             },
         )
-
-    @staticmethod
-    def _run(searcher, q, deadline: Deadline):
-        """Every document matching ``q`` with its score, by Whoosh, under the deadline."""
-        collector = _DeadlineCollector(searcher.collector(limit=None), deadline)
-        searcher.search_with_collector(q, collector)
-        return collector.results()
 
     @staticmethod
     def _hits(view: IndexView, page: list[tuple[float | None, int]], compiled: CompiledQuery,

@@ -10,16 +10,54 @@ groups, which need positions, are still matched and scored by Whoosh.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from whoosh import query as wq
+from whoosh.collectors import WrappingCollector
 from whoosh.reading import TermNotFound
 
 from search.ranking import B, K1
 
 Scores = dict[int, float]
-_CHECK_EVERY = 4096  # postings between deadline checks
+#: Seconds one search may take before it is abandoned (see :class:`Deadline`).
+DEFAULT_TIME_LIMIT = 5.0
+_CHECK_EVERY = 1024  # postings or documents between clock readings
+
+
+class QueryTimeout(Exception):
+    """The search ran past its time limit and was abandoned."""
+
+
+class Deadline:
+    """A per-search time limit that works in any thread. Whoosh's own TimeLimitCollector
+    relies on SIGALRM, which only the main thread receives; this one is checked by the
+    loops that walk postings and matching documents."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise QueryTimeout(f"the search took longer than {self.seconds:g} s and was stopped; "
+                               "try fewer or rarer words, or filter by source or date")
+
+
+class _DeadlineCollector(WrappingCollector):
+    """Checks the deadline every few documents Whoosh collects."""
+
+    def __init__(self, child, deadline: Deadline):
+        super().__init__(child)
+        self.deadline = deadline
+        self.seen = 0
+
+    def collect(self, sub_docnum):
+        self.seen += 1
+        if self.seen % _CHECK_EVERY == 0:
+            self.deadline.check()
+        return self.child.collect(sub_docnum)
 
 
 class IndexView:
@@ -46,7 +84,7 @@ class IndexView:
             self._columns[name] = list(self.searcher.reader().column_reader(name))
         return self._columns[name]
 
-    def term_scores(self, term: wq.Term, into: Scores, check: Callable[[], None]) -> None:
+    def term_scores(self, term: wq.Term, into: Scores, deadline: Deadline) -> None:
         """Add ``term``'s BM25 contribution for every document containing it to ``into``."""
         searcher = self.searcher
         try:
@@ -63,7 +101,14 @@ class IndexView:
             postings.next()
             seen += 1
             if seen % _CHECK_EVERY == 0:
-                check()
+                deadline.check()
+
+    def whoosh_scores(self, q: wq.Query, deadline: Deadline) -> Scores:
+        """Every document matching ``q`` with its score, by Whoosh's own matchers (phrases
+        need positions), under the deadline."""
+        collector = _DeadlineCollector(self.searcher.collector(limit=None), deadline)
+        self.searcher.search_with_collector(q, collector)
+        return {hit.docnum: hit.score for hit in collector.results()}
 
 
 def _terms_only(q: wq.Query) -> list[wq.Term] | None:
@@ -81,18 +126,16 @@ def _terms_only(q: wq.Query) -> list[wq.Term] | None:
     return None
 
 
-def group_scores(view: IndexView, q: wq.Query, check: Callable[[], None], whoosh_search) -> Scores:
+def group_scores(view: IndexView, q: wq.Query, deadline: Deadline) -> Scores:
     """Document -> score for one query word (a group): term at a time when the group is
     terms only, otherwise (phrases) Whoosh's own matching over all its documents."""
     terms = _terms_only(q)
+    if terms is None:
+        return view.whoosh_scores(q, deadline)
     scores: Scores = {}
-    if terms is not None:
-        for term in terms:
-            view.term_scores(term, scores, check)
-            check()
-        return scores
-    for hit in whoosh_search(q):
-        scores[hit.docnum] = hit.score
+    for term in terms:
+        view.term_scores(term, scores, deadline)
+        deadline.check()
     return scores
 
 
@@ -107,12 +150,12 @@ class Matches:
 
 
 def match(view: IndexView, groups: list[wq.Query], negatives: list[wq.Query],
-          keep: Callable[[int], bool] | None, check: Callable[[], None], whoosh_search) -> Matches:
+          keep: Callable[[int], bool] | None, deadline: Deadline) -> Matches:
     """Match ``groups`` (one query per word; empty = browse everything) minus
     ``negatives``, keeping only documents that pass ``keep`` (source and date filters)."""
     excluded: set[int] = set()
     for negative in negatives:
-        excluded.update(group_scores(view, negative, check, whoosh_search))
+        excluded.update(group_scores(view, negative, deadline))
 
     def allowed(docnum: int) -> bool:
         return docnum not in excluded and (keep is None or keep(docnum))
@@ -123,10 +166,10 @@ def match(view: IndexView, groups: list[wq.Query], negatives: list[wq.Query],
     totals: Scores = {}
     coverage: dict[int, int] = {}
     for group in groups:
-        for docnum, score in group_scores(view, group, check, whoosh_search).items():
+        for docnum, score in group_scores(view, group, deadline).items():
             totals[docnum] = totals.get(docnum, 0.0) + score
             coverage[docnum] = coverage.get(docnum, 0) + 1
-        check()
+        deadline.check()
     if excluded or keep is not None:
         totals = {d: score for d, score in totals.items() if allowed(d)}
     every = frozenset(d for d in totals if coverage[d] == len(groups))

@@ -151,7 +151,8 @@ def test_query_time_limit_stops_searches_in_worker_threads(seed_index):
     import urllib.parse
     import urllib.request
 
-    from search.engine import Engine, QueryTimeout
+    from search.engine import Engine
+    from search.matching import QueryTimeout
     from search.request import SearchRequest
     from tests.conftest import serving
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from search.engine import DEFAULT_TIME_LIMIT, Engine
+from search.engine import Engine
+from search.matching import DEFAULT_TIME_LIMIT
 from search.paths import default_index_dir
 from web.ratelimit import RateLimiter
 

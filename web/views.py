@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
-from search.engine import QueryTimeout
+from search.matching import QueryTimeout
 from search.indexer import IndexProblem
 from search.request import BadRequest, SearchRequest
 from web.ratelimit import retry_after
