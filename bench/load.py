@@ -35,25 +35,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import percentiles  # noqa: E402
 from search.engine import Engine  # noqa: E402
-from search.indexer import live_generation  # noqa: E402
+from search.indexer import live_generation, open_index  # noqa: E402
 
 
 def titles_from_index(index_dir: Path, count: int, seed: int) -> list[tuple[str, str | None]]:
     """(title, source) of ``count`` random documents, read from the index itself."""
-    searcher = Engine(index_dir)._view().searcher
     rng = random.Random(seed)
-    docnums = rng.sample(range(searcher.doc_count_all()), min(count * 3, searcher.doc_count_all()))
     picked = []
-    for docnum in docnums:
-        if searcher.ixreader.is_deleted(docnum):
-            continue
-        fields = searcher.stored_fields(docnum)
-        words = (fields.get("title") or "").split()
-        if len(words) >= 4:
-            picked.append((" ".join(words), fields.get("source")))
-        if len(picked) == count:
-            break
+    with open_index(index_dir).searcher() as searcher:
+        total = searcher.doc_count_all()
+        for docnum in rng.sample(range(total), min(count * 3, total)):
+            if searcher.ixreader.is_deleted(docnum):
+                continue
+            fields = searcher.stored_fields(docnum)
+            words = (fields.get("title") or "").split()
+            if len(words) >= 4:
+                picked.append((" ".join(words), fields.get("source")))
+            if len(picked) == count:
+                break
     return picked
 
 
@@ -172,11 +173,6 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
         server.wait(timeout=30)
         log.close()
 
-    ordered = sorted(latencies)
-
-    def pct(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1) if ordered else 0.0
-
     third = max(1, len(rss_samples) // 3)
     early, late = statistics.median(rss_samples[:third]), statistics.median(rss_samples[-third:])
     errors = {str(k): v for k, v in statuses.items() if k != 200}
@@ -187,7 +183,7 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
         "clients": clients, "server_threads": threads, "seconds": round(duration, 1),
         "requests": sum(statuses.values()), "errors": errors,
         "throughput_rps": round(sum(statuses.values()) / duration, 2),
-        "latency_ms": {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": round(ordered[-1], 1) if ordered else 0},
+        "latency_ms": percentiles(latencies, digits=1),
         "server": {"cold_start_s": round(cold_start, 2), "rss_idle_mb": round(rss_idle, 1),
                    "rss_after_warmup_mb": round(rss_samples[0], 1), "rss_end_mb": round(rss_samples[-1], 1),
                    "rss_max_mb": round(max(rss_samples), 1),

@@ -24,7 +24,6 @@ import gzip
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import percentiles  # noqa: E402
 from bench.load import run as load_run  # noqa: E402
 from bench.load import titles_from_index  # noqa: E402
 from search.engine import Engine  # noqa: E402
@@ -97,14 +97,6 @@ def query_classes(index_dir: Path, per_class: int, seed: int) -> dict[str, list[
     return {"short": short, "headline": headline, "phrase": phrase}
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def pct(p):
-        return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 2)
-    return {"p50": round(statistics.median(ordered), 2), "p95": pct(95), "p99": pct(99), "n": len(ordered)}
-
-
 def our_latency(index_dir: Path, queries: list[str]) -> dict[str, float]:
     engine = Engine(index_dir, time_limit=60)
     for q in queries:  # warm-up pass: searchers, columns, caches
@@ -114,7 +106,7 @@ def our_latency(index_dir: Path, queries: list[str]) -> dict[str, float]:
         started = time.perf_counter()
         engine.search(SearchRequest(q=q))
         times.append((time.perf_counter() - started) * 1000)
-    return percentiles(times)
+    return {**percentiles(times), "n": len(times)}
 
 
 def lucene(harness: Path, *args: str) -> dict:

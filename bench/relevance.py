@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import percentiles  # noqa: E402
 from search.engine import Engine  # noqa: E402
 from search.indexer import build_index  # noqa: E402
 from search.request import SearchRequest  # noqa: E402
@@ -121,8 +122,8 @@ def evaluate(collection: Path, fields: set[str], halves: list[str], sample: int 
     report = {"collection": collection.name, "fields": sorted(fields), "documents": documents,
               "queries": len(queries), "index_seconds": round(index_seconds, 1),
               "search_seconds": round(search_seconds, 1),
-              "latency_ms": {"p50": round(statistics.median(latencies) * 1000, 2),
-                             "p95": round(sorted(latencies)[int(len(latencies) * 0.95)] * 1000, 2)},
+              "latency_ms": {k: v for k, v in percentiles([t * 1000 for t in latencies]).items()
+                             if k in ("p50", "p95")},
               "results": summarize(queries, per_query, halves)}
     return report
 
