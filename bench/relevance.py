@@ -114,7 +114,9 @@ def evaluate(collection: Path, fields: set[str], halves: list[str], sample: int 
         started = time.perf_counter()
         for query in queries:
             t0 = time.perf_counter()
-            result = engine.search(SearchRequest(q=query["query"][:1000], per_page=DEPTH), highlight=False)
+            # Judged per document: copies of one story are not collapsed into one hit.
+            result = engine.search(SearchRequest(q=query["query"][:1000], per_page=DEPTH, collapse=False),
+                                   highlight=False)
             latencies.append(time.perf_counter() - t0)
             ranking = [hit.id for hit in result.hits]
             per_query[query["qid"]] = {**metrics(ranking, qrels[query["qid"]]), "complete": result.complete}

@@ -17,15 +17,28 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 
+from whoosh import query as wq
+
+from search.arabic import normalize
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, match
+from search.periods import day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
+from search.vocabulary import did_you_mean, similar_terms
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
-FACET_FIELDS = {"source": "source", "date": "year", "month": "month"}
+FACET_FIELDS = {"source": "source", "category": "category", "date": "year", "month": "month"}
+MAX_OTHERS = 10  # copies of a story listed under its hit
+SIMILAR_TERMS = 20  # words of an article that "more like this" searches for
+
+
+class NotFound(LookupError):
+    """No document with that id."""
+
+
 @dataclass
 class Hit:
     id: str
@@ -37,6 +50,10 @@ class Hit:
     snippet: str
     title_html: str
     matched: list[str]
+    #: The story (search.stories) and the other matching articles that carry it.
+    story: str | None = None
+    others: list[dict] = field(default_factory=list)
+    others_total: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -58,10 +75,18 @@ class SearchResult:
     complete: int | None = None
     sort: str = "relevance"
     filters: dict = field(default_factory=dict)
+    #: Number of stories among the ``total`` articles (hits are stories when collapsed).
+    stories: int = 0
+    collapse: bool = True
+    #: A corrected query when some word is unknown to the index, else None.
+    suggestion: str | None = None
+    histogram: dict = field(default_factory=dict)
+    date_presets: list[dict] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        shown = self.stories if self.collapse else self.total
+        return max(1, -(-shown // self.per_page))
 
     def to_dict(self) -> dict:
         return {
@@ -73,21 +98,48 @@ class SearchResult:
             "took_ms": self.took_ms,
             "match": self.match,
             "complete": self.complete,
+            "stories": self.stories,
+            "collapse": self.collapse,
+            "suggestion": self.suggestion,
             "sort": self.sort,
             "filters": self.filters,
             "hits": [h.to_dict() for h in self.hits],
             "facets": self.facets,
+            "histogram": self.histogram,
+            "date_presets": self.date_presets,
         }
 
 
-def _filter(view: IndexView, request: SearchRequest) -> Callable[[int], bool] | None:
-    """The source and date filters as a test on a document number, read from the
-    columns (no Whoosh query, nothing cached per filter)."""
+def _fold(name: str) -> str:
+    return " ".join(normalize(word) for word in name.split()).casefold()
+
+
+def _named_sources(view: IndexView, names: list[str]) -> set[str]:
+    """The sources a ``source:`` clause means: the same name up to spelling, or names
+    containing it (``source:riyadh`` finds ``Al-Riyadh``)."""
+    known = view.remember(("sources",), lambda: {s for s in set(view.column("source")) if s})
+    wanted = [_fold(n) for n in names]
+    return {s for s in known if any(w and w in _fold(s) for w in wanted)}
+
+
+def _filter(view: IndexView, request: SearchRequest, compiled: CompiledQuery) -> Callable[[int], bool] | None:
+    """The source, category and date filters as a test on a document number, read
+    from the columns (no Whoosh query, nothing cached per filter)."""
     tests = []
+    source = view.column("source")
     if request.sources:
         wanted = {s or None for s in request.sources}  # None: "source unknown"
-        source = view.column("source")
         tests.append(lambda d: (source[d] or None) in wanted)
+    if compiled.sources:
+        named = _named_sources(view, compiled.sources)
+        tests.append(lambda d: source[d] in named)
+    if compiled.excluded_sources:
+        unwanted = _named_sources(view, compiled.excluded_sources)
+        tests.append(lambda d: source[d] not in unwanted)
+    if request.categories:
+        categories = set(request.categories)
+        category = view.column("category")
+        tests.append(lambda d: category[d] in categories)
     if request.date_from or request.date_to:
         day = view.column("day")  # YYYYMMDD, 0 when unknown (never inside a range)
         low = _day_number(request.date_from) if request.date_from else 1
@@ -104,6 +156,39 @@ def _day_number(date: dt.date) -> int:
 
 def _date_string(value) -> str | None:
     return value.date().isoformat() if isinstance(value, dt.datetime) else None
+
+
+def _story_members(view: IndexView) -> dict[str, list[int]]:
+    """Story -> its documents, for the stories carried by more than one (per searcher)."""
+    def members():
+        by_story: dict[str, list[int]] = {}
+        for docnum, story in enumerate(view.column("story")):
+            if story and docnum in view.all_docs:
+                by_story.setdefault(story, []).append(docnum)
+        return {s: docs for s, docs in by_story.items() if len(docs) > 1}
+    return view.remember(("stories",), members)
+
+
+def _collapse(view: IndexView, ranked: list[tuple[float | None, int]], wanted: int
+              ) -> list[tuple[float | None, int]]:
+    """The first ``wanted`` stories of ``ranked``, each as its best-ranked document."""
+    story = view.column("story")
+    seen: set = set()
+    heads = []
+    for score, docnum in ranked:
+        key = story[docnum] or docnum
+        if key not in seen:
+            seen.add(key)
+            heads.append((score, docnum))
+            if len(heads) == wanted:
+                break
+    return heads
+
+
+def _summary(view: IndexView, docnum: int) -> dict:
+    stored = view.searcher.stored_fields(docnum)
+    return {"id": stored["id"], "title": stored.get("title"), "source": stored.get("source"),
+            "date": _date_string(stored.get("date")), "url": stored.get("url")}
 
 
 class Engine:
@@ -153,7 +238,7 @@ class Engine:
         view = self._view()
         compiled = compile_query(request.q)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        found = match(view, compiled.groups, compiled.negatives, _filter(view, request), deadline)
+        found = match(view, compiled.groups, compiled.negatives, _filter(view, request, compiled), deadline)
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.
         if compiled.empty:
@@ -163,17 +248,11 @@ class Engine:
         else:
             docs, kind = found.every_word, "and"
         limit = request.page * request.per_page
-        if sort == "date":
-            day = view.column("day")
-            page = [(None, d) for d in heapq.nlargest(limit, docs, key=lambda d: (day[d], -d))]
-        else:
-            window = heapq.nlargest(max(limit, RERANK_WINDOW), docs, key=lambda d: (found.scores[d], -d))
-            ranked = [(found.scores[d], d) for d in window]
-            if len(compiled.groups) > 1:  # one word: nothing to cover, BM25 order stands
-                ranked = coverage_order(ranked, found.coverage, len(compiled.groups))
-            page = ranked
-        hits = self._hits(view, page[limit - request.per_page: limit], compiled, highlight, deadline)
-        facets = self._facets(view, docs)
+        ranked = self._ranked(view, docs, found, sort, len(compiled.groups), limit, request.collapse)
+        page = ranked[limit - request.per_page: limit]
+        hits = self._hits(view, page, compiled, highlight, deadline, docs if request.collapse else None)
+        month_counts = Counter(view.column("month")[d] for d in docs)
+        facets = self._facets(view, docs, month_counts)
         deadline.check()
         return SearchResult(
             query=request.q,
@@ -188,21 +267,65 @@ class Engine:
             sort=sort,
             filters={
                 "source": list(request.sources),
+                "category": list(request.categories),
                 "from": request.date_from.isoformat() if request.date_from else None,
                 "to": request.date_to.isoformat() if request.date_to else None,
             },
+            stories=self._story_count(view, docs) if request.collapse else len(docs),
+            collapse=request.collapse,
+            suggestion=did_you_mean(view, request.q, compiled.words) if compiled.words else None,
+            histogram=histogram(month_counts),
+            date_presets=presets(self._newest(view)),
         )
 
     @staticmethod
-    def _hits(view: IndexView, page: list[tuple[float | None, int]], compiled: CompiledQuery,
-              highlight: bool, deadline: Deadline) -> list[Hit]:
+    def _ranked(view: IndexView, docs, found, sort: str, words: int, limit: int,
+                collapse: bool) -> list[tuple[float | None, int]]:
+        """The first ``limit`` hits in order: documents, or the best document of each
+        story. Collapsing reads further down the ranking until it has enough stories."""
+        depth = max(limit, RERANK_WINDOW)
+        while True:
+            if sort == "date":
+                day = view.column("day")
+                ranked = [(None, d) for d in heapq.nlargest(depth, docs, key=lambda d: (day[d], -d))]
+            else:
+                window = heapq.nlargest(depth, docs, key=lambda d: (found.scores[d], -d))
+                ranked = [(found.scores[d], d) for d in window]
+                if words > 1:  # one word: nothing to cover, BM25 order stands
+                    ranked = coverage_order(ranked, found.coverage, words)
+            if not collapse:
+                return ranked
+            heads = _collapse(view, ranked, limit)
+            if len(heads) == limit or depth >= len(docs):
+                return heads
+            depth *= 4
+
+    @staticmethod
+    def _story_count(view: IndexView, docs) -> int:
+        members = _story_members(view)
+        story = view.column("story")
+        shared = {story[d] for d in docs if story[d] in members}
+        in_shared = sum(1 for d in docs if story[d] in shared)
+        return len(docs) - in_shared + len(shared)
+
+    @staticmethod
+    def _newest(view: IndexView) -> dt.date | None:
+        return view.remember(("newest",), lambda: day_of(max(view.column("day"), default=0)))
+
+    def _hits(self, view: IndexView, page: list[tuple[float | None, int]], compiled: CompiledQuery,
+              highlight: bool, deadline: Deadline, matching=None) -> list[Hit]:
+        """Hits with snippets; with ``matching`` (collapsed results), each lists the
+        other matching articles of its story."""
+        members = _story_members(view) if matching is not None else {}
         hits = []
         for score, docnum in page:
             deadline.check()
             stored = view.searcher.stored_fields(docnum)
             title = stored.get("title")
-            body = snippet(stored.get("body", ""), compiled.terms) if highlight else NO_HIGHLIGHT
-            title_marks = mark_all(title or "", compiled.terms) if highlight else NO_HIGHLIGHT
+            body = snippet(stored.get("body", ""), compiled.terms, compiled.prefixes) if highlight else NO_HIGHLIGHT
+            title_marks = mark_all(title or "", compiled.terms, compiled.prefixes) if highlight else NO_HIGHLIGHT
+            story = stored.get("story")
+            others = [d for d in members.get(story, ()) if d != docnum and d in matching]
             hits.append(Hit(
                 id=stored["id"],
                 title=title,
@@ -213,17 +336,70 @@ class Engine:
                 snippet=str(body.html),
                 title_html=str(title_marks.html),
                 matched=list(dict.fromkeys(title_marks.matched + body.matched)),
+                story=story,
+                others=[_summary(view, d) for d in others[:MAX_OTHERS]],
+                others_total=len(others),
             ))
         return hits
 
+    def document(self, doc_id: str, q: str = "") -> dict:
+        """One article in full: its text with the words of ``q`` marked, and the other
+        articles carrying its story. Raises NotFound."""
+        view = self._view()
+        docnum = view.searcher.document_number(id=doc_id)
+        if docnum is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        stored = view.searcher.stored_fields(docnum)
+        compiled = compile_query(q)
+        story = stored.get("story")
+        copies = [d for d in _story_members(view).get(story, ()) if d != docnum]
+        return {
+            **_summary(view, docnum),
+            "category": stored.get("category"),
+            "story": story,
+            "title_html": str(mark_all(stored.get("title") or "", compiled.terms, compiled.prefixes).html),
+            "body": stored.get("body", ""),
+            "body_html": str(mark_all(stored.get("body", ""), compiled.terms, compiled.prefixes).html),
+            "copies": [_summary(view, d) for d in copies],
+        }
+
+    def similar(self, doc_id: str, per_page: int = 10) -> SearchResult:
+        """More like this: articles sharing the words that characterise ``doc_id``
+        (tf·idf), ranked by BM25, copies of its own story left out. Raises NotFound."""
+        started = time.perf_counter()
+        deadline = Deadline(self.time_limit)
+        view = self._view()
+        docnum = view.searcher.document_number(id=doc_id)
+        if docnum is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        stored = view.searcher.stored_fields(docnum)
+        terms = similar_terms(view, f"{stored.get('title') or ''} {stored.get('body', '')}", SIMILAR_TERMS)
+        groups = [wq.Or([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()]) for t in terms]
+        own_story = set(_story_members(view).get(stored.get("story"), ())) | {docnum}
+        found = match(view, groups, [], lambda d: d not in own_story, deadline)
+        ranked = self._ranked(view, found.any_word, found, "relevance", 1, per_page, True)
+        compiled = CompiledQuery(groups=groups, terms=frozenset(terms))
+        hits = self._hits(view, ranked[:per_page], compiled, True, deadline, found.any_word)
+        return SearchResult(query=" ".join(terms), total=len(found.any_word), page=1, per_page=per_page,
+                            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
+                            facets={}, match="or", complete=None, stories=len(hits))
+
     @staticmethod
-    def _facets(view: IndexView, docnums) -> dict[str, list[dict]]:
-        """Counts over the whole result set, read from columns (no stored fields)."""
+    def _facets(view: IndexView, docnums, month_counts: Counter) -> dict[str, list[dict]]:
+        """Counts over the whole result set, read from columns (no stored fields). The
+        category facet is there only when the index has categories."""
         facets = {}
         for name, fieldname in FACET_FIELDS.items():
-            column = view.column(fieldname)
-            counts = Counter(column[d] or None for d in docnums)
-            if name == "source":
+            if name == "category" and not view.remember(("categories",), lambda: any(view.column("category"))):
+                continue
+            if name == "month":
+                counts = Counter()
+                for month, count in month_counts.items():
+                    counts[month or None] += count
+            else:
+                column = view.column(fieldname)
+                counts = Counter(column[d] or None for d in docnums)
+            if name in ("source", "category"):
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
             else:  # dates: newest first, unknown last
                 known = sorted((kv for kv in counts.items() if kv[0] is not None), reverse=True)

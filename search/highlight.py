@@ -24,12 +24,13 @@ class Highlight:
     matched: list[str]  # the surface forms that matched, in order of first appearance
 
 
-def _spans(text: str, terms: frozenset[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every token of ``text`` that is one of ``terms``."""
+def _spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every token of ``text`` that is one of ``terms`` or starts
+    with one of ``prefixes`` (of ``word*`` queries)."""
     spans: dict[int, tuple[int, int, str]] = {}
-    if terms:
+    if terms or prefixes:
         for token in ANALYZER(text, chars=True, mode="index"):
-            if token.text in terms and token.startchar not in spans:
+            if (token.text in terms or token.text.startswith(prefixes)) and token.startchar not in spans:
                 spans[token.startchar] = (token.startchar, token.endchar, token.text.lstrip("="))
     return sorted(spans.values())
 
@@ -66,10 +67,11 @@ def _word_boundary(text: str, pos: int, forward: bool) -> int:
     return max(0, min(pos, len(text)))
 
 
-def snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -> Highlight:
+def snippet(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = (),
+            width: int = SNIPPET_CHARS) -> Highlight:
     """The passage of ``text`` that best shows why it matched, with marks."""
     text = " ".join(text.split())
-    spans = _spans(text, terms)
+    spans = _spans(text, terms, prefixes)
     if spans:
         first, last = _best_window(spans, width - CONTEXT_BEFORE)
         start = _word_boundary(text, first - CONTEXT_BEFORE, forward=False)
@@ -86,9 +88,9 @@ def snippet(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -> Hig
     return Highlight(html, _surface_forms(text, spans))
 
 
-def mark_all(text: str, terms: frozenset[str]) -> Highlight:
-    """The whole (short) text, every match marked: for titles."""
-    spans = _spans(text, terms)
+def mark_all(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> Highlight:
+    """The whole text, every match marked: for titles and the article page."""
+    spans = _spans(text, terms, prefixes)
     return Highlight(_render(text, spans, 0, len(text)), _surface_forms(text, spans))
 
 

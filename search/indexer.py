@@ -33,6 +33,7 @@ from whoosh.index import LockError
 from search.analysis import EXACT_MARK
 from search.ingest import Document, Skip, read_documents
 from search.schema import SCHEMA_VERSION, make_schema
+from search.stories import StoryFinder, pack, signature
 
 CURRENT = "CURRENT"
 MANIFEST = "bahth.json"
@@ -102,8 +103,10 @@ def read_manifest(generation: Path) -> dict:
         return {}
 
 
-def document_fields(doc: Document) -> dict:
-    fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint, "day": 0}
+def document_fields(doc: Document, stories: StoryFinder) -> dict:
+    sig = signature(doc.body)
+    fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint, "day": 0,
+              "story": stories.add(doc.id, sig, doc.date), "minhash": pack(sig) if sig else b""}
     for name in ("title", "source", "category", "url"):
         value = getattr(doc, name)
         if value:
@@ -195,11 +198,12 @@ def _write_manifest(generation: Path, summary: Summary) -> None:
 
 def _add_all(writer, items: Iterable, summary: Summary, progress: bool) -> None:
     """A fresh generation: every document is new."""
+    stories = StoryFinder()
     for item in tqdm(items, unit=" doc", disable=not progress, desc="indexing"):
         if isinstance(item, Skip):
             summary.skipped.append(item)
             continue
-        writer.add_document(**document_fields(item))
+        writer.add_document(**document_fields(item, stories))
         summary.indexed += 1
         summary.warnings.extend((item.where, w) for w in item.warnings)
 
@@ -207,6 +211,7 @@ def _add_all(writer, items: Iterable, summary: Summary, progress: bool) -> None:
 def _merge_in(writer, searcher, items: Iterable, summary: Summary, progress: bool) -> None:
     """The live generation: new ids are added, changed ones replaced, unchanged ones
     (same content fingerprint) left alone."""
+    stories = StoryFinder.from_index(searcher.reader())
     for item in tqdm(items, unit=" doc", disable=not progress, desc="updating"):
         if isinstance(item, Skip):
             summary.skipped.append(item)
@@ -215,7 +220,7 @@ def _merge_in(writer, searcher, items: Iterable, summary: Summary, progress: boo
         if docnum is not None and searcher.stored_fields(docnum).get("fingerprint") == item.fingerprint:
             summary.unchanged += 1
             continue
-        writer.update_document(**document_fields(item))
+        writer.update_document(**document_fields(item, stories))
         summary.indexed += 1
         summary.replaced += docnum is not None
         summary.warnings.extend((item.where, w) for w in item.warnings)

@@ -10,6 +10,7 @@ groups, which need positions, are still matched and scored by Whoosh.
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -24,6 +25,11 @@ Scores = dict[int, float]
 #: Seconds one search may take before it is abandoned (see :class:`Deadline`).
 DEFAULT_TIME_LIMIT = 5.0
 _CHECK_EVERY = 1024  # postings or documents between clock readings
+#: A prefix query reads at most this many terms from the lexicon and keeps the most
+#: frequent of them (as Lucene bounds its clause count): ``ا*`` must not read millions.
+SCAN_EXPANSIONS = 5000
+MAX_EXPANSIONS = 64
+MEMO_SIZE = 2000
 
 
 class QueryTimeout(Exception):
@@ -77,6 +83,7 @@ class IndexView:
                                   for d in range(total)]
         self.all_docs = frozenset(reader.all_doc_ids())
         self._columns: dict[str, list] = {}
+        self._memo: dict = {}
 
     def column(self, name: str) -> list:
         """A sortable field's value for every document, read once (facets, date order)."""
@@ -103,6 +110,30 @@ class IndexView:
             if seen % _CHECK_EVERY == 0:
                 deadline.check()
 
+    def remember(self, key, compute: Callable[[], object]):
+        """A small memo for derived data that stays true as long as this searcher
+        (prefix expansions, original spellings); cleared when it grows too large."""
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def expand_terms(self, field: str, prefix: str) -> list[str]:
+        """The ``MAX_EXPANSIONS`` most frequent terms of ``field`` starting with ``prefix``
+        (of at most ``SCAN_EXPANSIONS`` terms read from the lexicon), most frequent first."""
+        def most_frequent():
+            lexicon = self.searcher.reader().iter_prefix(field, prefix)
+            found = [(info.doc_frequency(), term.decode("utf-8") if isinstance(term, bytes) else term)
+                     for _, (term, info) in zip(range(SCAN_EXPANSIONS), lexicon)]
+            return [text for _, text in heapq.nlargest(MAX_EXPANSIONS, found)]
+        return self.remember(("prefix", field, prefix), most_frequent)
+
+    def expand(self, prefix: wq.Prefix) -> list[wq.Term]:
+        """A prefix query's terms, as Terms with its boost."""
+        return [wq.Term(prefix.fieldname, text, boost=prefix.boost)
+                for text in self.expand_terms(prefix.fieldname, prefix.text)]
+
     def whoosh_scores(self, q: wq.Query, deadline: Deadline) -> Scores:
         """Every document matching ``q`` with its score, by Whoosh's own matchers (phrases
         need positions), under the deadline."""
@@ -111,14 +142,14 @@ class IndexView:
         return {hit.docnum: hit.score for hit in collector.results()}
 
 
-def _terms_only(q: wq.Query) -> list[wq.Term] | None:
-    """The Term leaves of an Or-of-Terms tree, or None if it holds anything else."""
-    if isinstance(q, wq.Term):
+def _leaves(q: wq.Query) -> list[wq.Query] | None:
+    """The Term and Prefix leaves of an Or tree, or None if it holds anything else."""
+    if isinstance(q, (wq.Term, wq.Prefix)):
         return [q]
     if isinstance(q, wq.Or):
         leaves = []
         for child in q.subqueries:
-            sub = _terms_only(child)
+            sub = _leaves(child)
             if sub is None:
                 return None
             leaves.extend(sub)
@@ -128,13 +159,26 @@ def _terms_only(q: wq.Query) -> list[wq.Term] | None:
 
 def group_scores(view: IndexView, q: wq.Query, deadline: Deadline) -> Scores:
     """Document -> score for one query word (a group): term at a time when the group is
-    terms only, otherwise (phrases) Whoosh's own matching over all its documents."""
-    terms = _terms_only(q)
-    if terms is None:
+    terms and prefixes only, otherwise (phrases) Whoosh's own matching over all its
+    documents. A prefix scores each document by its best-scoring expansion, so that a
+    document is not rewarded for holding many words that share the prefix."""
+    leaves = _leaves(q)
+    if leaves is None:
         return view.whoosh_scores(q, deadline)
     scores: Scores = {}
-    for term in terms:
-        view.term_scores(term, scores, deadline)
+    for leaf in leaves:
+        if isinstance(leaf, wq.Prefix):
+            best: Scores = {}
+            for term in view.expand(leaf):
+                one: Scores = {}
+                view.term_scores(term, one, deadline)
+                for docnum, score in one.items():
+                    if score > best.get(docnum, 0.0):
+                        best[docnum] = score
+            for docnum, score in best.items():
+                scores[docnum] = scores.get(docnum, 0.0) + score
+        else:
+            view.term_scores(leaf, scores, deadline)
         deadline.check()
     return scores
 

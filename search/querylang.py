@@ -7,7 +7,11 @@ Syntax (lenient: nothing a user types is an error):
     "a phrase"       the words in this order (also «…» and “…”); stopwords kept
     -word, -"phrase" must not match
     a OR b, a أو b   either
-An unbalanced quote is read as if it were closed at the end of the query.
+    word*            words starting with ``word`` (at least two letters)
+    title:word, عنوان:word, title:"a phrase"   in the title only
+    source:name, مصدر:name, مصدر:"two words"   from that source (-source: excludes it)
+An unbalanced quote is read as if it were closed at the end of the query; an unknown
+``name:`` is an ordinary word.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from search.analysis import ANALYZER, EXACT_MARK
+from search.analysis import ANALYZER, EXACT_MARK, TOKEN_PATTERN
+from search.arabic import normalize
 
 #: Fields searched, with their weights. A title match is scored on its own (BM25
 #: saturates per field), so a lower weight than the body's still rewards it well;
@@ -29,7 +34,14 @@ MAX_QUERY_CHARS = 1000
 
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "”"}
 _OR_WORDS = {"OR", "أو", "او", "|"}
-_TOKEN = re.compile(r'(-?)(["«“„])|(\S+)')
+#: Field names a clause may start with, in English and Arabic.
+FIELD_NAMES = {"title": "title", "عنوان": "title", "العنوان": "title",
+               "source": "source", "مصدر": "source", "المصدر": "source"}
+_FIELD = "|".join(sorted(FIELD_NAMES, key=len, reverse=True))
+_TOKEN = re.compile(rf'(-?)(?:({_FIELD}):)?(["«“„])|(\S+)', re.IGNORECASE)
+_FIELD_WORD = re.compile(rf"(-?)({_FIELD}):(.*)", re.IGNORECASE | re.DOTALL)
+#: Shortest prefix (in letters) that ``word*`` expands; shorter ones are plain words.
+MIN_PREFIX = 2
 
 
 @dataclass
@@ -37,6 +49,8 @@ class Clause:
     text: str
     phrase: bool = False
     negated: bool = False
+    field: str | None = None  # "title" or "source"; None: title and body
+    prefix: bool = False
 
 
 @dataclass
@@ -47,11 +61,16 @@ class ParsedQuery:
 
     @property
     def positive(self) -> list[list[Clause]]:
-        return [[c for c in g if not c.negated] for g in self.groups if any(not c.negated for c in g)]
+        groups = [[c for c in g if not c.negated and c.field != "source"] for g in self.groups]
+        return [g for g in groups if g]
 
     @property
     def negative(self) -> list[Clause]:
-        return [c for g in self.groups for c in g if c.negated]
+        return [c for g in self.groups for c in g if c.negated and c.field != "source"]
+
+    def sources(self, negated: bool = False) -> list[str]:
+        """The ``source:`` filters (or exclusions) as typed."""
+        return [c.text for g in self.groups for c in g if c.field == "source" and c.negated == negated]
 
 
 def parse(text: str) -> ParsedQuery:
@@ -63,23 +82,31 @@ def parse(text: str) -> ParsedQuery:
         match = _TOKEN.search(text, pos)
         if not match:
             break
-        if match.group(2):  # an opening quote
-            close = _QUOTES[match.group(2)]
+        if match.group(3):  # an opening quote, perhaps after a field name
+            close = _QUOTES[match.group(3)]
             end = text.find(close, match.end())
             end = len(text) if end < 0 else end
             inner = text[match.end():end].strip()
+            field = FIELD_NAMES[match.group(2).lower()] if match.group(2) else None
             if inner:
-                clauses.append(Clause(inner, phrase=True, negated=bool(match.group(1))))
+                clauses.append(Clause(inner, phrase=field != "source", negated=bool(match.group(1)),
+                                      field=field))
             pos = end + 1
             continue
-        word = match.group(3)
+        word = match.group(4)
         pos = match.end()
         if word in _OR_WORDS:
             clauses.append("OR")
-        elif word.startswith("-") and len(word) > 1:
-            clauses.append(Clause(word[1:], negated=True))
-        else:
-            clauses.append(Clause(word.lstrip("-")))
+            continue
+        negated = word.startswith("-") and len(word) > 1
+        word = word[1:] if negated else word.lstrip("-")
+        field = None
+        if named := _FIELD_WORD.fullmatch(word):
+            field, word = FIELD_NAMES[named.group(2).lower()], named.group(3)
+        prefix = field != "source" and word.endswith("*")
+        word = word.rstrip("*") if prefix else word
+        if word:
+            clauses.append(Clause(word, negated=negated, field=field, prefix=prefix))
     groups: list[list[Clause]] = []
     join_next = False
     for item in clauses:
@@ -114,21 +141,41 @@ def analyze(text: str, keep_stopwords: bool = False) -> list[Word]:
     return list(words.values())
 
 
-def _word_query(word: Word) -> wq.Query:
-    parts = [wq.Term(f, word.stem, boost=w) for f, w in FIELD_WEIGHTS.items()]
+def _weights(field: str | None) -> dict[str, float]:
+    return {field: FIELD_WEIGHTS[field]} if field in FIELD_WEIGHTS else FIELD_WEIGHTS
+
+
+def _word_query(word: Word, weights: dict[str, float]) -> wq.Query:
+    parts = [wq.Term(f, word.stem, boost=w) for f, w in weights.items()]
     if word.exact:
-        parts += [wq.Term(f, word.exact, boost=w * EXACT_WEIGHT) for f, w in FIELD_WEIGHTS.items()]
+        parts += [wq.Term(f, word.exact, boost=w * EXACT_WEIGHT) for f, w in weights.items()]
     return wq.Or(parts)
 
 
-def _words_query(words: list[Word]) -> wq.Query | None:
+def _words_query(words: list[Word], field: str | None = None) -> wq.Query | None:
     """One word, or the words of a phrase (quoted, or one typed word made of several tokens)."""
+    weights = _weights(field)
     if not words:
         return None
     if len(words) == 1:
-        return _word_query(words[0])
+        return _word_query(words[0], weights)
     stems = [w.stem for w in words]
-    return wq.Or([wq.Phrase(f, stems, boost=w) for f, w in FIELD_WEIGHTS.items()])
+    return wq.Or([wq.Phrase(f, stems, boost=w) for f, w in weights.items()])
+
+
+def prefix_of(clause: Clause) -> str | None:
+    """The normalized prefix of a ``word*`` clause (not stemmed: it is a part of a word),
+    or None when it is too short to expand or is more than one word."""
+    words = [normalize(w) for w in TOKEN_PATTERN.findall(clause.text)]
+    if len(words) != 1 or len(words[0]) < MIN_PREFIX:
+        return None
+    return words[0]
+
+
+def _prefix_query(prefix: str, field: str | None) -> wq.Query:
+    """Index terms starting with ``prefix``: stems, and exact forms (which keep clitics)."""
+    return wq.Or([wq.Prefix(f, text, boost=w) for f, w in _weights(field).items()
+                  for text in (prefix, EXACT_MARK + prefix)])
 
 
 @dataclass
@@ -139,6 +186,11 @@ class CompiledQuery:
     groups: list[wq.Query] = field(default_factory=list)  # all must match for "every word"
     negatives: list[wq.Query] = field(default_factory=list)  # none may match
     terms: frozenset[str] = frozenset()  # the index terms to highlight
+    prefixes: tuple[str, ...] = ()  # ... and the prefixes of the terms to highlight
+    #: Single words as typed, with their analysis (for spelling suggestions)
+    words: list[tuple[str, Word]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # source: filters, as typed
+    excluded_sources: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -170,21 +222,33 @@ def _clause_words(clause: Clause, keep_stopwords: bool) -> list[Word]:
 def compile_query(text: str) -> CompiledQuery:
     parsed = parse(text)
     positive = parsed.positive
+    prefixes = {id(c): p for g in positive for c in g if c.prefix and (p := prefix_of(c))}
     words_of = {id(c): _clause_words(c, False) for g in positive for c in g}
-    if positive and not any(words_of.values()):  # only stopwords: search for them after all
+    if positive and not prefixes and not any(words_of.values()):  # only stopwords: search them after all
         words_of = {id(c): _clause_words(c, True) for g in positive for c in g}
-    groups = []
+    compiled = CompiledQuery(sources=parsed.sources(), excluded_sources=parsed.sources(negated=True))
     terms: set[str] = set()
     for group in positive:
         alternatives = []
         for clause in group:
+            if id(clause) in prefixes:
+                alternatives.append(_prefix_query(prefixes[id(clause)], clause.field))
+                continue
             words = words_of[id(clause)]
             terms.update(t for w in words for t in (w.stem, w.exact) if t)
-            q = _words_query(words)
+            if len(words) == 1 and not clause.phrase:
+                compiled.words.append((clause.text, words[0]))
+            q = _words_query(words, clause.field)
             if q is not None:
                 alternatives.append(q)
         if alternatives:
-            groups.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
-    negatives = [q for c in parsed.negative
-                 if (q := _words_query(_clause_words(c, False) or _clause_words(c, True)))]
-    return CompiledQuery(groups, negatives, frozenset(terms))
+            compiled.groups.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
+    for clause in parsed.negative:
+        prefix = prefix_of(clause) if clause.prefix else None
+        q = (_prefix_query(prefix, clause.field) if prefix else
+             _words_query(_clause_words(clause, False) or _clause_words(clause, True), clause.field))
+        if q is not None:
+            compiled.negatives.append(q)
+    compiled.terms = frozenset(terms)
+    compiled.prefixes = tuple(t for p in prefixes.values() for t in (p, EXACT_MARK + p))
+    return compiled

@@ -29,11 +29,14 @@ class SearchRequest:
     q: str = ""
     #: Source filter; ``None`` in the tuple stands for "source unknown".
     sources: tuple[str | None, ...] = ()
+    categories: tuple[str, ...] = ()
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: str = "relevance"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    #: Copies of one story from several outlets shown as one hit (search.stories).
+    collapse: bool = True
 
     def __post_init__(self):
         if len(self.q) > MAX_QUERY_CHARS:
@@ -46,8 +49,8 @@ class SearchRequest:
             raise BadRequest("bad_per_page", f"per_page must be between 1 and {MAX_PER_PAGE}")
         if self.page * self.per_page > MAX_RESULT_WINDOW:
             raise BadRequest("page_too_deep", f"results beyond the first {MAX_RESULT_WINDOW} are not served; narrow the search")
-        if len(self.sources) > MAX_SOURCES:
-            raise BadRequest("too_many_sources", f"at most {MAX_SOURCES} source filters")
+        if len(self.sources) > MAX_SOURCES or len(self.categories) > MAX_SOURCES:
+            raise BadRequest("too_many_filters", f"at most {MAX_SOURCES} source and {MAX_SOURCES} category filters")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest("bad_date_range", "from must not be after to")
 
@@ -61,11 +64,13 @@ class SearchRequest:
         return cls(
             q=q,
             sources=tuple(dict.fromkeys(sources)),
+            categories=tuple(dict.fromkeys(c.strip() for c in getlist("category") if c.strip())),
             date_from=parse_day(get("from"), "from"),
             date_to=parse_day(get("to"), "to"),
             sort=get("sort") or "relevance",
             page=parse_int(get("page"), "page", 1),
             per_page=parse_int(get("per_page"), "per_page", DEFAULT_PER_PAGE),
+            collapse=parse_flag(get("collapse"), "collapse", True),
         )
 
     @classmethod
@@ -95,3 +100,14 @@ def parse_int(value: str | None, name: str, default: int) -> int:
     if abs(number) > 10**9:
         raise BadRequest(f"bad_{name}", f"{name} is out of range")
     return number
+
+
+def parse_flag(value: str | None, name: str, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    folded = value.strip().lower()
+    if folded in ("1", "true", "yes", "on"):
+        return True
+    if folded in ("0", "false", "no", "off"):
+        return False
+    raise BadRequest(f"bad_{name}", f"{name} must be true or false, got {value[:40]!r}")

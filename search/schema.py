@@ -1,12 +1,13 @@
 """The Whoosh schema: what is indexed, stored and kept in columns for facets and sorting."""
 
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh import columns
+from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import ANALYZER
 
 #: Bump when the schema or the analysis chain changes: an index built by another
 #: version must be rebuilt, not updated.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def make_schema() -> Schema:
@@ -24,4 +25,8 @@ def make_schema() -> Schema:
         month=ID(sortable=True),
         url=STORED,
         fingerprint=STORED,
+        # Near-duplicates (search.stories): the story's id, and this article's MinHash
+        # signature so that an update can place new articles in existing stories.
+        story=ID(stored=True, sortable=True),
+        minhash=COLUMN(columns.VarBytesColumn()),
     )

@@ -6,6 +6,8 @@ import datetime as dt
 
 from flask import Flask, request, url_for
 
+from search.periods import period_range
+
 MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
           "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
 UNKNOWN = "غير معروف"
@@ -25,16 +27,6 @@ def arabic_date(value: str | None) -> str:
     except (ValueError, IndexError):
         pass
     return value
-
-
-def period_range(value: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a facet period: ``2022`` or ``2022-08``."""
-    year, _, month = value.partition("-")
-    if not month:
-        return dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
-    first = dt.date(int(year), int(month), 1)
-    next_month = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return first, next_month - dt.timedelta(days=1)
 
 
 def link(url: str | None) -> str | None:

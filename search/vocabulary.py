@@ -1,0 +1,141 @@
+"""What the index knows about words: did-you-mean, completions, original spellings.
+
+The index holds normalized forms (``الفلسطينيه``); people must be shown words as
+they are written (``الفلسطينية``). :func:`surface` finds an article that uses a term
+and reads the word back from its stored text.
+"""
+
+from __future__ import annotations
+
+import heapq
+from pyarabic import araby
+
+from search.analysis import EXACT_MARK, TOKEN_PATTERN
+from search.arabic import is_arabic, normalize, stem
+from search.matching import IndexView
+from search.querylang import Word, analyze
+
+#: Letters a typo may replace or insert (normalized forms: no ة ى أ إ آ).
+ARABIC_LETTERS = "ءابتثجحخدذرزسشصضطظعغفقكلمنهويؤئ"
+LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+#: A correction must be used by at least this many articles.
+MIN_SUGGESTION_DF = 3
+MAX_WORD = 25  # longer "words" are not typos
+
+
+def indexed_form(word: str) -> str:
+    """The index term of a normalized surface word (its exact form, or itself when the
+    stemmer leaves it alone)."""
+    root = stem(word)
+    return word if root == word else EXACT_MARK + word
+
+
+def _frequency(view: IndexView, term: str) -> int:
+    reader = view.searcher.reader()
+    return max(reader.doc_frequency("body", term), reader.doc_frequency("title", term))
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one edit away: a letter deleted, swapped, replaced or inserted."""
+    letters = ARABIC_LETTERS if is_arabic(word) else LATIN_LETTERS
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    out = {a + b[1:] for a, b in splits if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    out |= {a + c + b for a, b in splits for c in letters}
+    out.discard(word)
+    return out
+
+
+def correct(view: IndexView, word: str) -> str | None:
+    """The most used indexed word one edit away from the normalized ``word``."""
+    if not 3 <= len(word) <= MAX_WORD or word.isdigit():
+        return None
+    best, best_df = None, MIN_SUGGESTION_DF - 1
+    for candidate in _edits(word):
+        df = _frequency(view, indexed_form(candidate))
+        if df > best_df or (df == best_df and best is not None and candidate < best):
+            best, best_df = candidate, df
+    return best
+
+
+def did_you_mean(view: IndexView, query: str, words: list[tuple[str, Word]]) -> str | None:
+    """The query with each word the index does not know replaced by the closest known
+    one, written as articles write it; None when every word is known or none can be
+    corrected."""
+    corrected = query
+    changed = False
+    for typed, word in words:
+        if _frequency(view, word.stem) or not TOKEN_PATTERN.fullmatch(typed):
+            continue
+        fix = correct(view, normalize(typed))
+        if fix is None:
+            continue
+        corrected = corrected.replace(typed, surface(view, indexed_form(fix)) or fix, 1)
+        changed = True
+    return corrected if changed else None
+
+
+def completions(view: IndexView, query: str, limit: int = 8) -> list[str]:
+    """Queries completing the last word of ``query`` with the most used title words that
+    start with it (then body words when titles have too few)."""
+    head, _, last = query.rstrip().rpartition(" ") if not query.endswith(" ") else (query, "", "")
+    tokens = TOKEN_PATTERN.findall(last)
+    if len(tokens) != 1 or len(tokens[0]) != len(last):
+        return []
+    prefix = normalize(last)
+    if len(prefix) < 2:
+        return []
+    found: dict[str, int] = {}
+    for field in ("title", "body"):
+        for text in (prefix, EXACT_MARK + prefix):
+            for term in view.expand_terms(field, text):
+                word = term.removeprefix(EXACT_MARK)
+                if term.startswith(EXACT_MARK) or stem(word) == word:  # a real surface form
+                    found[word] = max(found.get(word, 0), _frequency(view, term))
+        if len(found) >= limit:
+            break
+    best = heapq.nlargest(limit, found.items(), key=lambda kv: (kv[1], kv[0]))
+    prefix_text = f"{head} " if head else ""
+    out = []
+    for word, _ in best:
+        shown = surface(view, indexed_form(word)) or word
+        if shown not in out:
+            out.append(prefix_text + shown)
+    return out
+
+
+def surface(view: IndexView, term: str) -> str | None:
+    """How articles write the word behind an index term (its first use in a title, else
+    in a body), without diacritics or tatweel."""
+    return view.remember(("surface", term), lambda: _find_surface(view, term))
+
+
+def _find_surface(view: IndexView, term: str) -> str | None:
+    word = term.removeprefix(EXACT_MARK)
+    reader = view.searcher.reader()
+    for field in ("title", "body"):
+        if not reader.doc_frequency(field, term):
+            continue
+        postings = reader.postings(field, term)
+        text = view.searcher.stored_fields(postings.id()).get(field) or ""
+        for token in TOKEN_PATTERN.findall(text):
+            if normalize(token) == word:
+                return araby.strip_tatweel(araby.strip_diacritics(token))
+    return None
+
+
+def similar_terms(view: IndexView, text: str, limit: int) -> list[str]:
+    """The stems that best characterise ``text`` (tf·idf), for "more like this"; terms in
+    more than a tenth of the articles say little and are left out."""
+    counts: dict[str, int] = {}
+    for word in analyze(text):
+        counts[word.stem] = counts.get(word.stem, 0) + 1
+    searcher = view.searcher
+    ceiling = max(2, searcher.doc_count() // 10)
+    scored = []
+    for term, tf in counts.items():
+        df = searcher.reader().doc_frequency("body", term)
+        if 1 < df <= ceiling:  # a word only this article uses finds nothing else
+            scored.append((tf * searcher.idf("body", term), term))
+    return [term for _, term in heapq.nlargest(limit, scored)]
