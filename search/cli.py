@@ -6,11 +6,12 @@ import html
 import json
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from search.engine import Engine
+from search.engine import Engine, NotFound
 from search.indexer import IndexProblem, build_index, check_index, delete_documents, live_generation
 from search.ingest import IngestError
 from search.matching import QueryTimeout
@@ -133,18 +134,20 @@ def _terminal(snippet_html: str) -> str:
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
+@click.option("--all-copies", is_flag=True, help="List every copy of a story, not one hit per story.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def search_command(query, index_dir, sources, date_from, date_to, sort, limit, page, as_json) -> None:
-    """Search the index and print ranked results with snippets."""
-    try:
+def search_command(query, index_dir, sources, date_from, date_to, sort, limit, page, categories,
+                   all_copies, as_json) -> None:
+    """Search the index and print ranked results with snippets.
+
+    QUERY uses the syntax of the web page: words, "a phrase", -word, a OR b (أو),
+    word*, title:word (عنوان:), source:name (مصدر:)."""
+    with _engine_errors():
         request = SearchRequest.from_mapping({
-            "q": query, "source": list(sources), "from": date_from, "to": date_to,
-            "sort": sort, "page": page, "per_page": limit})
+            "q": query, "source": list(sources), "category": list(categories), "from": date_from,
+            "to": date_to, "sort": sort, "page": page, "per_page": limit, "collapse": not all_copies})
         result = Engine(index_dir).search(request)
-    except BadRequest as error:
-        raise click.UsageError(error.message) from None
-    except (IndexProblem, QueryTimeout) as error:
-        raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -152,12 +155,60 @@ def search_command(query, index_dir, sources, date_from, date_to, sort, limit, p
     if result.match == "or":
         note = (" (no article has every word; showing articles with any of them)" if not result.complete
                 else f" ({result.complete} with every word, ranked first)")
-    click.echo(f"{result.total} results in {result.took_ms:.0f} ms{note}")
-    for number, hit in enumerate(result.hits, (page - 1) * limit + 1):
+    stories = f" in {result.stories} stories" if result.collapse and result.stories < result.total else ""
+    click.echo(f"{result.total} results{stories} in {result.took_ms:.0f} ms{note}")
+    if result.suggestion:
+        click.echo(f"Did you mean: {result.suggestion}")
+    _print_hits(result.hits, (page - 1) * limit + 1)
+
+
+def _print_hits(hits, first: int) -> None:
+    for number, hit in enumerate(hits, first):
         click.echo()
         click.echo(click.style(f"{number}. {hit.title or '(بلا عنوان)'}", bold=True))
         click.echo(f"   {hit.source or 'غير معروف'} · {hit.date or 'غير معروف'} · {hit.id}")
         click.echo(f"   {_terminal(hit.snippet)}")
+        if hit.others_total:
+            sources = sorted({o["source"] or "غير معروف" for o in hit.others})
+            click.echo(f"   + {hit.others_total} other copies of this story ({', '.join(sources)})")
+
+
+@contextmanager
+def _engine_errors():
+    """The engine's errors as click errors (a usage error for bad parameters)."""
+    try:
+        yield
+    except BadRequest as error:
+        raise click.UsageError(error.message) from None
+    except (IndexProblem, QueryTimeout, NotFound) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("show")
+@click.argument("doc_id")
+@index_dir_option
+@click.option("--similar", "similar", type=click.IntRange(0, 100), default=0, metavar="N",
+              help="Also list the N most similar articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def show_command(doc_id, index_dir, similar, as_json) -> None:
+    """Print one article in full, the other copies of its story, and similar articles."""
+    with _engine_errors():
+        engine = Engine(index_dir)
+        document = engine.document(doc_id)
+        related = engine.similar(doc_id, similar) if similar else None
+    if as_json:
+        out = dict(document, similar=related.to_dict() if related else None)
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(click.style(document["title"] or "(بلا عنوان)", bold=True))
+    click.echo(f"{document['source'] or 'غير معروف'} · {document['date'] or 'غير معروف'} · {document['url'] or ''}")
+    click.echo()
+    click.echo(document["body"])
+    for copy in document["copies"]:
+        click.echo(f"\nAlso carried by {copy['source'] or 'غير معروف'} ({copy['date'] or '?'}): {copy['id']}")
+    if related:
+        click.echo(click.style("\nSimilar articles", bold=True))
+        _print_hits(related.hits, 1)
 
 
 @main.command("serve")

@@ -27,7 +27,7 @@ from search.periods import day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
-from search.vocabulary import did_you_mean, similar_terms
+from search.vocabulary import completions, did_you_mean, similar_terms
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "category": "category", "date": "year", "month": "month"}
@@ -363,6 +363,10 @@ class Engine:
             "copies": [_summary(view, d) for d in copies],
         }
 
+    def suggest(self, q: str, limit: int = 8) -> list[str]:
+        """Completions of the query being typed (autocomplete)."""
+        return completions(self._view(), q, limit)
+
     def similar(self, doc_id: str, per_page: int = 10) -> SearchResult:
         """More like this: articles sharing the words that characterise ``doc_id``
         (tf·idf), ranked by BM25, copies of its own story left out. Raises NotFound."""
@@ -376,13 +380,17 @@ class Engine:
         terms = similar_terms(view, f"{stored.get('title') or ''} {stored.get('body', '')}", SIMILAR_TERMS)
         groups = [wq.Or([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()]) for t in terms]
         own_story = set(_story_members(view).get(stored.get("story"), ())) | {docnum}
-        found = match(view, groups, [], lambda d: d not in own_story, deadline)
-        ranked = self._ranked(view, found.any_word, found, "relevance", 1, per_page, True)
-        compiled = CompiledQuery(groups=groups, terms=frozenset(terms))
-        hits = self._hits(view, ranked[:per_page], compiled, True, deadline, found.any_word)
-        return SearchResult(query=" ".join(terms), total=len(found.any_word), page=1, per_page=per_page,
+        hits, total = [], 0
+        if groups:  # (no telling words: nothing is similar)
+            found = match(view, groups, [], lambda d: d not in own_story, deadline)
+            ranked = self._ranked(view, found.any_word, found, "relevance", 1, per_page, True)
+            compiled = CompiledQuery(groups=groups, terms=frozenset(terms))
+            hits = self._hits(view, ranked[:per_page], compiled, True, deadline, found.any_word)
+            total = len(found.any_word)
+        return SearchResult(query=" ".join(terms), total=total, page=1, per_page=per_page,
                             took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
-                            facets={}, match="or", complete=None, stories=len(hits))
+                            facets={}, match="or", complete=None, stories=len(hits),
+                            filters={"source": [], "category": [], "from": None, "to": None})
 
     @staticmethod
     def _facets(view: IndexView, docnums, month_counts: Counter) -> dict[str, list[dict]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from pyarabic import araby
 
-from search.analysis import EXACT_MARK, TOKEN_PATTERN
+from search.analysis import EXACT_MARK, STOPWORDS, TOKEN_PATTERN
 from search.arabic import is_arabic, normalize, stem
 from search.matching import IndexView
 from search.querylang import Word, analyze
@@ -91,6 +91,8 @@ def completions(view: IndexView, query: str, limit: int = 8) -> list[str]:
         for text in (prefix, EXACT_MARK + prefix):
             for term in view.expand_terms(field, text):
                 word = term.removeprefix(EXACT_MARK)
+                if word in STOPWORDS:
+                    continue
                 if term.startswith(EXACT_MARK) or stem(word) == word:  # a real surface form
                     found[word] = max(found.get(word, 0), _frequency(view, term))
         if len(found) >= limit:
@@ -127,12 +129,13 @@ def _find_surface(view: IndexView, term: str) -> str | None:
 
 def similar_terms(view: IndexView, text: str, limit: int) -> list[str]:
     """The stems that best characterise ``text`` (tf·idf), for "more like this"; terms in
-    more than a tenth of the articles say little and are left out."""
+    more than a tenth of the articles (half, in a small index) say little and are left out."""
     counts: dict[str, int] = {}
     for word in analyze(text):
         counts[word.stem] = counts.get(word.stem, 0) + 1
     searcher = view.searcher
-    ceiling = max(2, searcher.doc_count() // 10)
+    count = searcher.doc_count()
+    ceiling = count // 10 if count >= 1000 else count // 2
     scored = []
     for term, tf in counts.items():
         df = searcher.reader().doc_frequency("body", term)

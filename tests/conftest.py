@@ -84,3 +84,49 @@ def serving(index_dir: Path, **config):
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         server.close()
+
+
+#: The archive fixture: the seed texts as stories, some carried by several outlets,
+#: plus short dated articles, with categories (what the seeds alone do not have).
+ARCHIVE_SOURCES = ("وكالة الأنباء", "صحيفة الغد", "Al-Riyadh")
+
+
+def archive_records() -> list[dict]:
+    texts = [p.read_text("utf-8") for p in sorted(SEEDS_DIR.glob("*.txt"))]
+    records = []
+    for number, text in enumerate(texts):
+        records.append({"id": f"story{number}", "text": text, "source": ARCHIVE_SOURCES[number % 3],
+                        "date": f"2023-0{number + 1}-10", "category": "سياسة" if number % 2 else "أمن",
+                        "title": f"الخبر رقم {number} عن لقاء الحركتين", "url": f"https://example.org/{number}"})
+    # Seed 1 carried by two more outlets the next days, with their own first sentence.
+    for copy, source in enumerate(ARCHIVE_SOURCES[1:], 1):
+        records.append({"id": f"story1-copy{copy}", "source": source, "date": f"2023-02-1{copy}",
+                        "category": "سياسة", "title": f"نسخة {copy}: لقاء الحركتين في القاهرة",
+                        "text": f"نقلت {source} عن مصادرها الخبر التالي. " + texts[1]})
+    for number in range(24):  # a month each through two years: pagination and the histogram
+        year, month = 2021 + number // 12, number % 12 + 1
+        records.append({"id": f"brief{number:02d}", "source": ARCHIVE_SOURCES[number % 3],
+                        "date": f"{year}-{month:02d}-0{number % 9 + 1}", "category": "اقتصاد",
+                        "title": f"موجز اقتصادي {number}",
+                        "text": f"أعلنت السلطة الفلسطينية في موجزها الاقتصادي رقم {number} ارتفاع الأسعار "
+                                f"في الأسواق الفلسطينية وتراجع الصادرات بنسبة {number + 3} بالمئة."})
+    return records
+
+
+@pytest.fixture(scope="session")
+def archive_index(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("archive")
+    build_small_index(directory, archive_records())
+    return directory / "index"
+
+
+@pytest.fixture(scope="session")
+def archive(archive_index) -> Engine:
+    return Engine(archive_index)
+
+
+@pytest.fixture()
+def archive_client(archive_index):
+    from web import create_app
+
+    return create_app({"INDEX_DIR": archive_index, "TESTING": True, "RATE_LIMIT": 0}).test_client()

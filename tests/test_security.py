@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
+from urllib.parse import quote
+from xml.etree import ElementTree
 
 import pytest
 
@@ -36,6 +38,8 @@ class _Elements(HTMLParser):
         self.attributes: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag, attrs):
+        if tag == "script" and attrs == [("src", "/static/suggest.js"), ("defer", None)]:
+            tag = "our-script"  # the page's own autocomplete script, nothing else
         self.tags.append(tag)
         self.attributes.extend((name, value or "") for name, value in attrs)
 
@@ -78,6 +82,23 @@ def test_hostile_query_and_documents_are_escaped_everywhere(hostile_app, payload
         for html_field in (hit["snippet"], hit["title_html"]):
             assert_inert(html_field)
             assert html_field.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    doc_id = next(h["id"] for h in data["hits"] if payload in h["id"])
+    for q in ("حماس", payload):  # the article page, its similar articles, with q marked
+        response = client.get(f"/doc/{quote(doc_id, safe='')}", query_string={"q": q})
+        assert response.status_code == 200 and payload in response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        assert_inert(response.get_data(as_text=True))
+    document = client.get(f"/api/documents/{quote(doc_id, safe='')}", query_string={"q": "حماس"}).get_json()
+    assert document["id"] == doc_id
+    assert_inert(document["body_html"]) and assert_inert(document["title_html"])
+    # The feed is XML: the payloads are text in it, and its HTML summaries are inert.
+    feed = ElementTree.fromstring(client.get("/feed", query_string={"q": f"حماس {payload}"}).data)
+    atom = "{http://www.w3.org/2005/Atom}"
+    titles = [e.findtext(f"{atom}title") for e in feed.iter(f"{atom}entry")]
+    assert f"حماس {payload}" in titles
+    for summary in feed.iter(f"{atom}summary"):
+        assert_inert(summary.text)
+    page = client.get("/", query_string={"q": "حماس", "category": payload}).get_data(as_text=True)
+    assert_inert(page)
 
 
 def test_rate_limit_answers_429_with_retry_after_per_client(seed_index):

@@ -74,7 +74,7 @@ def test_page_is_arabic_first(client):
     assert "<mark>القســـــام</mark>" in html
     assert "صدى نيوز" in html and "22 أغسطس 2022" in html
     assert 'href="https://sadanews.ps/news/print/124377.html"' in html
-    assert "المصدر" in html and "السنة" in html
+    assert "المصدر" in html and "التاريخ" in html
 
 
 def test_page_facet_links_filter_and_unfilter(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, request, url_for
+from markupsafe import Markup
 
 from search.periods import period_range
 
@@ -53,14 +54,41 @@ def search_url(**changes) -> str:
     return url_for("bahth.search_page", **args)
 
 
-def toggled_sources(current: list, value: str | None) -> list[str]:
-    """Source filter values after clicking ``value``: added if absent, removed if present."""
+def toggled(current: list, value: str | None) -> list[str]:
+    """Filter values (sources, categories) after clicking ``value``: added if absent,
+    removed if present. An empty value stands for "unknown"."""
     token = value or ""
     values = ["" if v is None else v for v in current]
     return [v for v in values if v != token] if token in values else values + [token]
 
 
+def paragraphs(html: str) -> list[Markup]:
+    """The article's (already escaped and marked) text split at line breaks."""
+    return [Markup(part.strip()) for part in str(html).split("\n") if part.strip()]
+
+
+def number(value: int) -> str:
+    """Thousands separated with the Arabic separator: 12٬345."""
+    return f"{value:,}".replace(",", "٬")
+
+
+PRESET_LABELS = {"day": "آخر يوم", "week": "آخر أسبوع", "month": "آخر شهر", "year": "آخر سنة"}
+
+
+def others_label(count: int) -> str:
+    """"N other sources carried this story", with Arabic number agreement."""
+    if count == 1:
+        return "نشر هذا الخبر مصدر آخر"
+    if count == 2:
+        return "نشر هذا الخبر مصدران آخران"
+    if count <= 10:
+        return f"نشرت هذا الخبر {count} مصادر أخرى"
+    return f"نشر هذا الخبر {number(count)} مصدرًا آخر"
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["arabic_date"] = arabic_date
     app.jinja_env.filters["link"] = link
-    app.jinja_env.globals.update(search_url=search_url, period_range=period_range, toggled_sources=toggled_sources, UNKNOWN=UNKNOWN)
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.globals.update(search_url=search_url, period_range=period_range, toggled=toggled,
+                                 others_label=others_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)

@@ -1,0 +1,141 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /openapi.json.
+
+The tests validate real responses against these schemas, so the document cannot
+drift from what the API returns.
+"""
+
+from __future__ import annotations
+
+from search.request import DEFAULT_PER_PAGE, MAX_PER_PAGE, SORTS
+from search.querylang import MAX_QUERY_CHARS
+
+
+def _nullable(kind: str) -> dict:
+    return {"type": [kind, "null"]}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _strict(properties: dict, required: list[str] | None = None) -> dict:
+    return {"type": "object", "properties": properties, "required": required or list(properties),
+            "additionalProperties": False}
+
+
+_DATE = {"type": "string", "format": "date"}
+_SUMMARY = _strict({"id": {"type": "string"}, "title": _nullable("string"), "source": _nullable("string"),
+                    "date": {"type": ["string", "null"], "format": "date"}, "url": _nullable("string")})
+_HIT = _strict({
+    "id": {"type": "string"}, "title": _nullable("string"), "url": _nullable("string"),
+    "source": _nullable("string"), "date": {"type": ["string", "null"], "format": "date"},
+    "score": {"type": ["number", "null"], "description": "BM25; null when sorted by date"},
+    "snippet": {"type": "string", "description": "HTML: escaped text, matches in <mark>"},
+    "title_html": {"type": "string", "description": "HTML: the escaped title, matches in <mark>"},
+    "matched": {"type": "array", "items": {"type": "string"}, "description": "surface forms that matched"},
+    "story": {"type": ["string", "null"], "description": "id of the first article of this story"},
+    "others": {"type": "array", "items": _ref("Summary"),
+               "description": "other matching articles carrying the same story (at most 10)"},
+    "others_total": {"type": "integer", "minimum": 0},
+})
+_FACET = {"type": "array", "items": _strict({"value": _nullable("string"), "count": {"type": "integer", "minimum": 1}})}
+_RESULT = _strict({
+    "query": {"type": "string"},
+    "total": {"type": "integer", "minimum": 0, "description": "matching articles"},
+    "page": {"type": "integer", "minimum": 1},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+    "pages": {"type": "integer", "minimum": 1},
+    "took_ms": {"type": "number", "minimum": 0},
+    "match": {"enum": ["and", "or", "all"],
+              "description": "and: every hit has every word; or: any word, those with more first; all: browsing"},
+    "complete": {"type": ["integer", "null"], "description": "hits holding every word"},
+    "stories": {"type": "integer", "minimum": 0, "description": "distinct stories among the matching articles"},
+    "collapse": {"type": "boolean"},
+    "suggestion": {"type": ["string", "null"], "description": "did-you-mean: the query with unknown words corrected"},
+    "sort": {"enum": list(SORTS)},
+    "filters": _strict({"source": {"type": "array", "items": _nullable("string")},
+                        "category": {"type": "array", "items": {"type": "string"}},
+                        "from": {"type": ["string", "null"], "format": "date"},
+                        "to": {"type": ["string", "null"], "format": "date"}}),
+    "hits": {"type": "array", "items": _ref("Hit")},
+    "facets": {"type": "object", "additionalProperties": _FACET,
+               "description": "source, date (years), month, and category when the data has one"},
+    "histogram": {"oneOf": [{"type": "object", "maxProperties": 0}, _strict({
+        "interval": {"enum": ["month", "year"]},
+        "buckets": {"type": "array", "items": _strict({
+            "key": {"type": "string"}, "count": {"type": "integer", "minimum": 0}, "from": _DATE, "to": _DATE})}})]},
+    "date_presets": {"type": "array", "items": _strict({
+        "key": {"enum": ["day", "week", "month", "year"]}, "from": _DATE, "to": _DATE}),
+        "description": "ranges counted back from the newest article in the index"},
+})
+_DOCUMENT = _strict({
+    **_SUMMARY["properties"],
+    "category": _nullable("string"), "story": _nullable("string"),
+    "title_html": {"type": "string"}, "body": {"type": "string"},
+    "body_html": {"type": "string", "description": "the whole text, escaped, words of q in <mark>"},
+    "copies": {"type": "array", "items": _ref("Summary"), "description": "other articles of the same story"},
+})
+_ERROR = _strict({"error": _strict({"code": {"type": "string"}, "message": {"type": "string"}})})
+
+
+def _param(name: str, description: str, schema: dict, where: str = "query", required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
+
+
+def _responses(ok_schema: str, *errors: int) -> dict:
+    out = {"200": {"description": "OK", "content": {"application/json": {"schema": _ref(ok_schema)}}}}
+    for status in errors:
+        out[str(status)] = {"description": {400: "bad parameter", 404: "no such document", 429: "rate limited",
+                                            503: "no index, unreadable index, or timeout"}[status],
+                            "content": {"application/json": {"schema": _ref("Error")}}}
+    return out
+
+
+_DOC_ID = _param("id", "document id", {"type": "string"}, where="path", required=True)
+_SEARCH_PARAMS = [
+    _param("q", "query: words, \"phrase\", -exclude, OR/أو, word*, title:/عنوان:, source:/مصدر:",
+           {"type": "string", "maxLength": MAX_QUERY_CHARS}),
+    _param("source", "source filter, repeatable (empty: source unknown)",
+           {"type": "array", "items": {"type": "string"}}),
+    _param("category", "category filter, repeatable", {"type": "array", "items": {"type": "string"}}),
+    _param("from", "first day", _DATE), _param("to", "last day", _DATE),
+    _param("sort", "order", {"enum": list(SORTS), "default": "relevance"}),
+    _param("page", "page number", {"type": "integer", "minimum": 1, "default": 1}),
+    _param("per_page", "hits per page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                                         "default": DEFAULT_PER_PAGE}),
+    _param("collapse", "one hit per story", {"type": "boolean", "default": True}),
+]
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Bahth (بحث) search API", "version": "1.0.0",
+                 "description": "Full-text search over Arabic political news."},
+        "paths": {
+            "/api/search": {"get": {"summary": "Search", "parameters": _SEARCH_PARAMS,
+                                    "responses": _responses("SearchResult", 400, 429, 503)}},
+            "/api/documents/{id}": {"get": {
+                "summary": "One article in full",
+                "parameters": [_DOC_ID, _param("q", "words to mark in the text", {"type": "string"})],
+                "responses": _responses("Document", 404, 429, 503)}},
+            "/api/similar/{id}": {"get": {
+                "summary": "More like this (same hit shape as search)",
+                "parameters": [_DOC_ID, _param("per_page", "hits", {"type": "integer", "minimum": 1,
+                                                                     "maximum": MAX_PER_PAGE, "default": 10})],
+                "responses": _responses("SearchResult", 400, 404, 429, 503)}},
+            "/api/suggest": {"get": {
+                "summary": "Completions of a query being typed",
+                "parameters": [_param("q", "the text typed so far", {"type": "string", "maxLength": 100})],
+                "responses": _responses("Suggestions", 400, 429, 503)}},
+            "/healthz": {"get": {"summary": "Liveness and document count",
+                                 "responses": _responses("Health", 503)}},
+        },
+        "components": {"schemas": {
+            "SearchResult": _RESULT, "Hit": _HIT, "Summary": _SUMMARY, "Document": _DOCUMENT,
+            "Suggestions": _strict({"query": {"type": "string"},
+                                    "suggestions": {"type": "array", "items": {"type": "string"}}}),
+            "Health": _strict({"status": {"const": "ok"}, "documents": {"type": "integer", "minimum": 0}}),
+            "Error": _ERROR,
+        }},
+    }
