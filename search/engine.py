@@ -122,32 +122,50 @@ def _named_sources(view: IndexView, names: list[str]) -> set[str]:
     return {s for s in known if any(w and w in _fold(s) for w in wanted)}
 
 
-def _filter(view: IndexView, request: SearchRequest, compiled: CompiledQuery) -> Callable[[int], bool] | None:
-    """The source, category and date filters as a test on a document number, read
-    from the columns (no Whoosh query, nothing cached per filter)."""
-    tests = []
+def _query_filter(view: IndexView, compiled: CompiledQuery) -> Callable[[int], bool] | None:
+    """The ``source:`` clauses of the query as a test on a document number."""
     source = view.column("source")
-    if request.sources:
-        wanted = {s or None for s in request.sources}  # None: "source unknown"
-        tests.append(lambda d: (source[d] or None) in wanted)
+    tests = []
     if compiled.sources:
         named = _named_sources(view, compiled.sources)
         tests.append(lambda d: source[d] in named)
     if compiled.excluded_sources:
         unwanted = _named_sources(view, compiled.excluded_sources)
         tests.append(lambda d: source[d] not in unwanted)
+    return _all_of(tests)
+
+
+def _facet_filters(view: IndexView, request: SearchRequest) -> dict[str, Callable[[int], bool]]:
+    """The filters chosen on facets (source, category, dates), each a test on a document
+    number read from the columns. Kept apart so that each facet can be counted without
+    its own filter: choosing one source still shows the counts of the others."""
+    filters = {}
+    if request.sources:
+        wanted = {s or None for s in request.sources}  # None: "source unknown"
+        source = view.column("source")
+        filters["source"] = lambda d: (source[d] or None) in wanted
     if request.categories:
         categories = set(request.categories)
         category = view.column("category")
-        tests.append(lambda d: category[d] in categories)
+        filters["category"] = lambda d: category[d] in categories
     if request.date_from or request.date_to:
         day = view.column("day")  # YYYYMMDD, 0 when unknown (never inside a range)
         low = _day_number(request.date_from) if request.date_from else 1
         high = _day_number(request.date_to) if request.date_to else 99991231
-        tests.append(lambda d: low <= day[d] <= high)
+        filters["date"] = lambda d: low <= day[d] <= high
+    return filters
+
+
+def _all_of(tests: list[Callable[[int], bool]]) -> Callable[[int], bool] | None:
     if not tests:
         return None
     return tests[0] if len(tests) == 1 else (lambda d: all(test(d) for test in tests))
+
+
+def _narrowed(docs: frozenset[int], filters: dict[str, Callable[[int], bool]], without: str | None = None
+              ) -> frozenset[int]:
+    test = _all_of([t for name, t in filters.items() if name != without])
+    return docs if test is None else frozenset(d for d in docs if test(d))
 
 
 def _day_number(date: dt.date) -> int:
@@ -238,21 +256,27 @@ class Engine:
         view = self._view()
         compiled = compile_query(request.q)
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        found = match(view, compiled.groups, compiled.negatives, _filter(view, request, compiled), deadline)
+        found = match(view, compiled.groups, compiled.negatives, _query_filter(view, compiled), deadline)
+        filters = _facet_filters(view, request)
+        any_word = _narrowed(found.any_word, filters)
+        every_word = any_word & found.every_word if filters else found.every_word
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.
         if compiled.empty:
-            docs, kind = found.any_word, "all"
-        elif len(compiled.groups) > 1 and (sort == "relevance" or not found.every_word):
-            docs, kind = found.any_word, "or"
+            docs, kind, unfiltered = any_word, "all", found.any_word
+        elif len(compiled.groups) > 1 and (sort == "relevance" or not every_word):
+            docs, kind, unfiltered = any_word, "or", found.any_word
         else:
-            docs, kind = found.every_word, "and"
+            docs, kind, unfiltered = every_word, "and", found.every_word
         limit = request.page * request.per_page
         ranked = self._ranked(view, docs, found, sort, len(compiled.groups), limit, request.collapse)
         page = ranked[limit - request.per_page: limit]
         hits = self._hits(view, page, compiled, highlight, deadline, docs if request.collapse else None)
-        month_counts = Counter(view.column("month")[d] for d in docs)
-        facets = self._facets(view, docs, month_counts)
+        # Each facet is counted without its own filter (the others apply).
+        counted = {name: _narrowed(unfiltered, filters, without=name) if name in filters else docs
+                   for name in ("source", "category", "date")}
+        month_counts = Counter(view.column("month")[d] for d in counted["date"])
+        facets = self._facets(view, counted, month_counts)
         deadline.check()
         return SearchResult(
             query=request.q,
@@ -263,7 +287,7 @@ class Engine:
             hits=hits,
             facets=facets,
             match=kind,
-            complete=None if compiled.empty else len(found.every_word),
+            complete=None if compiled.empty else len(every_word),
             sort=sort,
             filters={
                 "source": list(request.sources),
@@ -393,11 +417,13 @@ class Engine:
                             filters={"source": [], "category": [], "from": None, "to": None})
 
     @staticmethod
-    def _facets(view: IndexView, docnums, month_counts: Counter) -> dict[str, list[dict]]:
-        """Counts over the whole result set, read from columns (no stored fields). The
-        category facet is there only when the index has categories."""
+    def _facets(view: IndexView, counted: dict[str, frozenset[int]], month_counts: Counter
+                ) -> dict[str, list[dict]]:
+        """Counts over the result set (without the facet's own filter), read from columns
+        (no stored fields). The category facet is there only when the index has categories."""
         facets = {}
         for name, fieldname in FACET_FIELDS.items():
+            docnums = counted["date" if name == "month" else name]
             if name == "category" and not view.remember(("categories",), lambda: any(view.column("category"))):
                 continue
             if name == "month":

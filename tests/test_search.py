@@ -124,7 +124,19 @@ def test_source_filter_including_unknown(engine):
     assert ids(run(engine, "حماس", sources=(None,))) == {"000_281d92c1e047680d", "002_a017300901ef6bd3"}
     assert run(engine, "حماس", sources=("صدى نيوز", "أرض كنعان")).total == 3
     filtered = run(engine, "حماس", sources=("أرض كنعان",))
-    assert filtered.facets["source"] == [{"value": "أرض كنعان", "count": 1}]
+    assert filtered.total == 1
+    # Multi-select: the source facet is counted without its own filter, so the other
+    # sources can still be added; the other facets count what the filter keeps.
+    assert filtered.facets["source"] == [{"value": "صدى نيوز", "count": 2}, {"value": None, "count": 2},
+                                         {"value": "أرض كنعان", "count": 1}]
+    assert sum(f["count"] for f in filtered.facets["date"]) == 1
+
+
+def test_dates_are_counted_without_the_date_filter(engine):
+    filtered = run(engine, "حماس", date_from=dt.date(2023, 1, 1))
+    assert filtered.total == 1
+    assert {f["value"]: f["count"] for f in filtered.facets["date"]} == {"2023": 1, "2022": 1, None: 3}
+    assert [f["value"] for f in filtered.facets["source"]] == ["صدى نيوز"]
 
 
 def test_date_filter(engine):
