@@ -26,3 +26,15 @@ def test_perf_bench_runs_without_lucene(tmp_path, capsys):
     assert report["records"] == 60 and report["bahth_index"]["docs"] == 60  # copies get new ids
     assert set(report["bahth_query_ms"]) == {"short", "headline", "phrase"}
     assert report["server"]["errors"] == {}
+
+
+def test_experience_bench_runs_on_the_seeds(seed_index, capsys):
+    import json
+
+    from bench.experience import main
+
+    main(["--index-dir", str(seed_index), "--repeat", "1"])
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("\n{") + 1:])
+    assert report["documents"] == 5 and len(report["cases"]) == 13
+    assert all(row["p50"] >= 0 for row in report["cases"].values())

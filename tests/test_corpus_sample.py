@@ -36,3 +36,32 @@ def test_antcorpus_sample_indexes_and_searches(tmp_path):
     assert years.get("2018", 0) == in_2018
     filtered = engine.search(SearchRequest(q="", date_from=date(2018, 1, 1), date_to=date(2018, 12, 31)))
     assert filtered.total == in_2018
+
+
+def test_stories_suggestions_and_dates_on_real_news(tmp_path):
+    """The first 1,500 SaudiNewsNet articles (July–August 2015): the same wire story from
+    several outlets collapses, did-you-mean and completions work on a real vocabulary."""
+    corpus = shared_path("corpus", "saudinewsnet", "docs.jsonl.gz")
+    import gzip
+    with gzip.open(corpus, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for _, line in zip(range(1500), lines)]
+    sample = tmp_path / "snn.jsonl"
+    sample.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    build_index([sample], tmp_path / "ix", rebuild=True)
+    engine = Engine(tmp_path / "ix")
+    everything = engine.search(SearchRequest(q="", per_page=100))
+    assert everything.stories < everything.total  # wire copies collapse
+    copied = next(h for h in everything.hits if h.others_total)
+    copy = engine.document(copied.others[0]["id"])
+    assert copy["story"] == copied.story and copied.id in {c["id"] for c in copy["copies"]}
+    flat = engine.search(SearchRequest(q="", per_page=100, collapse=False))
+    assert flat.total == everything.total and flat.stories == flat.total
+    # The histogram covers every dated article; the newest date anchors the presets.
+    assert all(r["date"] for r in records)
+    assert sum(b["count"] for b in everything.histogram["buckets"]) == everything.total
+    newest = max(r["date"] for r in records if r["date"])
+    assert everything.date_presets[0]["to"] == newest
+    assert engine.search(SearchRequest(q="السعودبة")).suggestion == "السعودية"
+    assert "السعودية" in engine.suggest("السعو")
+    similar = engine.similar(copied.id, 5)
+    assert similar.hits and copied.id not in {h.id for h in similar.hits}
