@@ -211,6 +211,34 @@ def show_command(doc_id, index_dir, similar, as_json) -> None:
         _print_hits(related.hits, 1)
 
 
+@main.command("export")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@index_dir_option
+@click.option("--index-name", default="bahth", show_default=True, help="Target index name in the bulk file.")
+def export_command(out_dir: Path, index_dir: Path, index_name: str) -> None:
+    """Write the index for Elasticsearch/OpenSearch: mapping.json (settings and mappings,
+    with Bahth's analysis carried in pre-analyzed fields) and bulk.ndjson (the _bulk format)."""
+    from search.export import mapping, write_bulk
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "mapping.json").write_text(json.dumps(mapping(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    with _engine_errors(), open(out_dir / "bulk.ndjson", "w", encoding="utf-8") as out:
+        count = write_bulk(index_dir, out, index_name)
+    click.echo(f"Wrote {count} documents to {out_dir / 'bulk.ndjson'} and the index definition to "
+               f"{out_dir / 'mapping.json'}. Load them with:\n"
+               f"  curl -XPUT localhost:9200/{index_name} -H 'Content-Type: application/json' --data-binary @{out_dir / 'mapping.json'}\n"
+               f"  curl -XPOST localhost:9200/_bulk -H 'Content-Type: application/x-ndjson' --data-binary @{out_dir / 'bulk.ndjson'}")
+
+
+@main.command("query-dsl")
+@click.argument("query")
+def query_dsl_command(query: str) -> None:
+    """Print QUERY (Bahth's syntax) as Elasticsearch/OpenSearch query DSL on exported fields."""
+    from search.export import query_dsl
+
+    click.echo(json.dumps({"query": query_dsl(query)}, ensure_ascii=False, indent=2))
+
+
 @main.command("serve")
 @index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
