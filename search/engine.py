@@ -22,7 +22,7 @@ from whoosh import query as wq
 from search.arabic import normalize
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
-from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, match
+from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, ViewData, match
 from search.periods import day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
@@ -212,15 +212,25 @@ def _summary(view: IndexView, docnum: int) -> dict:
 class Engine:
     """Searches the live index generation in ``index_dir``.
 
-    Whoosh searchers are not thread-safe, so each thread keeps its own (with the
-    per-document data scoring needs, see :class:`IndexView`), reopened when the live
-    generation changes or was updated in place.
+    Whoosh searchers are not thread-safe, so each thread keeps its own, reopened when
+    the live generation changes or was updated in place; the per-document data derived
+    from the index (norms, columns, see :class:`ViewData`) is built once and shared.
     """
 
     def __init__(self, index_dir: Path, time_limit: float = DEFAULT_TIME_LIMIT):
         self.index_dir = Path(index_dir)
         self.time_limit = time_limit
         self._local = threading.local()
+        self._data: dict[tuple, ViewData] = {}  # index state -> what the threads' views share
+        self._data_lock = threading.Lock()
+
+    def _shared_data(self, state: tuple) -> ViewData:
+        """The ViewData of an index state (generation, Whoosh's commit number), one for all
+        threads; only the newest state is kept (views of older ones hold their own reference)."""
+        with self._data_lock:
+            if state not in self._data:
+                self._data = {state: ViewData()}
+            return self._data[state]
 
     def _view(self) -> IndexView:
         generation = live_generation(self.index_dir)
@@ -237,7 +247,8 @@ class Engine:
             # with them the old deletion sets, so deleted documents would still be found.
             try:
                 ix = whoosh_index.open_dir(str(generation))
-                local.view = IndexView(ix.searcher(weighting=WEIGHTING), tuple(FIELD_WEIGHTS))
+                local.view = IndexView(ix.searcher(weighting=WEIGHTING), tuple(FIELD_WEIGHTS),
+                                       self._shared_data((generation, ix.latest_generation())))
             except Exception as error:  # damaged files surface as whatever Whoosh trips on
                 raise IndexUnreadable(
                     f"the index in {self.index_dir} cannot be read ({type(error).__name__}); "

@@ -11,6 +11,7 @@ groups, which need positions, are still matched and scored by Whoosh.
 from __future__ import annotations
 
 import heapq
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -30,6 +31,7 @@ _CHECK_EVERY = 1024  # postings or documents between clock readings
 SCAN_EXPANSIONS = 5000
 MAX_EXPANSIONS = 64
 MEMO_SIZE = 2000
+_MISSING = object()
 
 
 class QueryTimeout(Exception):
@@ -66,30 +68,51 @@ class _DeadlineCollector(WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
-class IndexView:
-    """One searcher plus what scoring needs per document, computed once per searcher
-    (a searcher lives until the index changes): BM25 length norms per field and the
-    set of live documents."""
+class ViewData:
+    """What the views of one index state derive from it: BM25 length norms per field, the
+    live documents, column values, memos. Read-only once built, so the server's threads
+    share one copy (each keeps its own searcher, which is not thread-safe)."""
 
-    def __init__(self, searcher, fields: tuple[str, ...]):
+    def __init__(self):
+        self.norms: dict[str, list[float]] = {}
+        self.all_docs: frozenset[int] | None = None
+        self.columns: dict[str, list] = {}
+        self.memo: dict = {}
+        self.lock = threading.Lock()  # one thread builds what the others then read
+
+
+class IndexView:
+    """One searcher plus what scoring needs per document (:class:`ViewData`), computed
+    once per index state (a searcher lives until the index changes)."""
+
+    def __init__(self, searcher, fields: tuple[str, ...], data: ViewData | None = None):
         self.searcher = searcher
-        reader = searcher.reader()
-        total = reader.doc_count_all()
-        self._norms: dict[str, list[float]] = {}
-        for field in fields:
-            average = searcher.avg_field_length(field) or 1
-            # (A document without the field has no length; no posting will ask for it.)
-            self._norms[field] = [K1 * (1 - B + B * (reader.doc_field_length(d, field, 1) or 1) / average)
-                                  for d in range(total)]
-        self.all_docs = frozenset(reader.all_doc_ids())
-        self._columns: dict[str, list] = {}
-        self._memo: dict = {}
+        data = data if data is not None else ViewData()
+        with data.lock:
+            if data.all_docs is None:  # first view of this index state
+                reader = searcher.reader()
+                total = reader.doc_count_all()
+                for field in fields:
+                    average = searcher.avg_field_length(field) or 1
+                    # (A document without the field has no length; no posting will ask for it.)
+                    data.norms[field] = [K1 * (1 - B + B * (reader.doc_field_length(d, field, 1) or 1) / average)
+                                         for d in range(total)]
+                data.all_docs = frozenset(reader.all_doc_ids())
+        self._data = data
+        self._norms = data.norms
+        self.all_docs = data.all_docs
+        self._columns = data.columns
+        self._memo = data.memo
 
     def column(self, name: str) -> list:
         """A sortable field's value for every document, read once (facets, date order)."""
-        if name not in self._columns:
-            self._columns[name] = list(self.searcher.reader().column_reader(name))
-        return self._columns[name]
+        column = self._columns.get(name)
+        if column is None:
+            with self._data.lock:
+                if name not in self._columns:
+                    self._columns[name] = list(self.searcher.reader().column_reader(name))
+                column = self._columns[name]
+        return column
 
     def term_scores(self, term: wq.Term, into: Scores, deadline: Deadline) -> None:
         """Add ``term``'s BM25 contribution for every document containing it to ``into``."""
@@ -111,13 +134,15 @@ class IndexView:
                 deadline.check()
 
     def remember(self, key, compute: Callable[[], object]):
-        """A small memo for derived data that stays true as long as this searcher
-        (prefix expansions, original spellings); cleared when it grows too large."""
-        if key not in self._memo:
+        """A small memo for derived data that stays true as long as this index state
+        (prefix expansions, original spellings); shared by threads, cleared when full."""
+        value = self._memo.get(key, _MISSING)
+        if value is _MISSING:
+            value = compute()
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
-            self._memo[key] = compute()
-        return self._memo[key]
+            self._memo[key] = value
+        return value
 
     def expand_terms(self, field: str, prefix: str) -> list[str]:
         """The ``MAX_EXPANSIONS`` most frequent terms of ``field`` starting with ``prefix``

@@ -4,11 +4,11 @@ real index: the same documents and the same BM25 scores."""
 import pytest
 
 from search.engine import Engine
-from search.indexer import build_index
+from search.indexer import build_index, delete_documents
 from search.matching import Deadline, match
 from search.paths import SEEDS_DIR
 from search.querylang import compile_query
-from tests.conftest import record
+from tests.conftest import build_small_index, record
 
 QUERIES = ["حماس", "حماس الجهاد", "القسام والمقاومة في غزة", "وفد حماس القاهرة -بيروت",
            '"المكتب السياسي" حماس', "القاهرة OR بيروت", "كلمةغيرموجودة حماس", "-حماس"]
@@ -55,3 +55,18 @@ def test_deleted_and_replaced_documents_never_match(tmp_path):
     ids = {view.searcher.stored_fields(d)["id"] for d in found.any_word}
     assert "001_d30af9c42a70480b" not in ids and len(ids) == 1
     assert found.any_word <= view.all_docs
+
+
+def test_threads_share_the_data_derived_from_one_index_state(tmp_path):
+    import threading
+
+    engine = build_small_index(tmp_path, [{"id": "a", "text": "حماس في غزة"}, {"id": "b", "text": "فتح في رام الله"}])
+    views = []
+    thread = threading.Thread(target=lambda: views.append(engine._view()))
+    thread.start()
+    thread.join()
+    here = engine._view()
+    assert here.searcher is not views[0].searcher  # searchers are per thread
+    assert here.column("source") is views[0].column("source") and here.all_docs is views[0].all_docs
+    delete_documents(["b"], tmp_path / "index")  # a new index state: new data, not the stale one
+    assert engine._view().all_docs != here.all_docs and len(engine._view().all_docs) == 1
