@@ -38,3 +38,14 @@ def test_experience_bench_runs_on_the_seeds(seed_index, capsys):
     report = json.loads(out[out.index("\n{") + 1:])
     assert report["documents"] == 5 and len(report["cases"]) == 13
     assert all(row["p50"] >= 0 for row in report["cases"].values())
+
+
+def test_floors_bench_runs(seed_index, capsys):
+    import json
+
+    from bench.floors import main
+
+    main(["--index-dir", str(seed_index), "--docs", "30", "--queries", "5"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["short_query_median_ms"]["documents"] == 5
+    assert report["short_query_median_ms"]["search as the API does"] > 0
