@@ -176,6 +176,16 @@ def _date_string(value) -> str | None:
     return value.date().isoformat() if isinstance(value, dt.datetime) else None
 
 
+def _counts(column: list, docnums) -> Counter:
+    """How many of ``docnums`` have each value of ``column`` (empty values counted as None),
+    with the per-document work done in C (``map``), since it runs over whole result sets."""
+    counts = Counter(map(column.__getitem__, docnums))
+    for empty in ("", b""):
+        if empty in counts:
+            counts[None] += counts.pop(empty)
+    return counts
+
+
 def _story_members(view: IndexView) -> dict[str, list[int]]:
     """Story -> its documents, for the stories carried by more than one (per searcher)."""
     def members():
@@ -286,7 +296,7 @@ class Engine:
         # Each facet is counted without its own filter (the others apply).
         counted = {name: _narrowed(unfiltered, filters, without=name) if name in filters else docs
                    for name in ("source", "category", "date")}
-        month_counts = Counter(view.column("month")[d] for d in counted["date"])
+        month_counts = _counts(view.column("month"), counted["date"])
         facets = self._facets(view, counted, month_counts)
         deadline.check()
         return SearchResult(
@@ -339,9 +349,9 @@ class Engine:
     def _story_count(view: IndexView, docs) -> int:
         members = _story_members(view)
         story = view.column("story")
-        shared = {story[d] for d in docs if story[d] in members}
-        in_shared = sum(1 for d in docs if story[d] in shared)
-        return len(docs) - in_shared + len(shared)
+        stories = Counter(map(story.__getitem__, docs))  # (C speed: facets and this run on every search)
+        shared = [count for key, count in stories.items() if key in members]
+        return len(docs) - sum(shared) + len(shared)
 
     @staticmethod
     def _newest(view: IndexView) -> dt.date | None:
@@ -443,7 +453,7 @@ class Engine:
                     counts[month or None] += count
             else:
                 column = view.column(fieldname)
-                counts = Counter(column[d] or None for d in docnums)
+                counts = _counts(column, docnums)
             if name in ("source", "category"):
                 ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
             else:  # dates: newest first, unknown last
