@@ -298,6 +298,8 @@ class Engine:
                    for name in ("source", "category", "date")}
         month_counts = _counts(view.column("month"), counted["date"])
         facets = self._facets(view, counted, month_counts)
+        stories = self._story_count(view, docs) if request.collapse else len(docs)
+        suggestion = did_you_mean(view, request.q, compiled.words) if compiled.words else None
         deadline.check()
         return SearchResult(
             query=request.q,
@@ -316,9 +318,9 @@ class Engine:
                 "from": request.date_from.isoformat() if request.date_from else None,
                 "to": request.date_to.isoformat() if request.date_to else None,
             },
-            stories=self._story_count(view, docs) if request.collapse else len(docs),
+            stories=stories,
             collapse=request.collapse,
-            suggestion=did_you_mean(view, request.q, compiled.words) if compiled.words else None,
+            suggestion=suggestion,
             histogram=histogram(month_counts),
             date_presets=presets(self._newest(view)),
         )
