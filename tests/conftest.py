@@ -78,12 +78,23 @@ def serving(index_dir: Path, **config):
 
     server = waitress.create_server(create_app({"INDEX_DIR": index_dir, **config}),
                                     host="127.0.0.1", port=0, threads=4, **SERVER_OPTIONS)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except (OSError, ValueError):  # its socket closed under select() while stopping
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        stopping.set()
         server.close()
+        thread.join(timeout=5)
 
 
 #: The archive fixture: the seed texts as stories, some carried by several outlets,
