@@ -20,6 +20,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from search.arabic import normalize
+from search.grams import rescore, unpack
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, ViewData, match
@@ -27,7 +28,7 @@ from search.periods import day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
-from search.vocabulary import completions, did_you_mean, similar_terms
+from search.vocabulary import completions, did_you_mean, similar_terms, spelling_variants
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "category": "category", "date": "year", "month": "month"}
@@ -275,7 +276,7 @@ class Engine:
         started = time.perf_counter()
         deadline = Deadline(self.time_limit)
         view = self._view()
-        compiled = compile_query(request.q)
+        compiled = compile_query(request.q, variants=lambda word: spelling_variants(view, word))
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
         found = match(view, compiled.groups, compiled.negatives, _query_filter(view, compiled), deadline)
         filters = _facet_filters(view, request)
@@ -290,7 +291,8 @@ class Engine:
         else:
             docs, kind, unfiltered = every_word, "and", found.every_word
         limit = request.page * request.per_page
-        ranked = self._ranked(view, docs, found, sort, len(compiled.groups), limit, request.collapse)
+        ranked = self._ranked(view, docs, found, sort, len(compiled.groups), limit, request.collapse,
+                              compiled.stems)
         page = ranked[limit - request.per_page: limit]
         hits = self._hits(view, page, compiled, highlight, deadline, docs if request.collapse else None)
         # Each facet is counted without its own filter (the others apply).
@@ -327,10 +329,13 @@ class Engine:
 
     @staticmethod
     def _ranked(view: IndexView, docs, found, sort: str, words: int, limit: int,
-                collapse: bool) -> list[tuple[float | None, int]]:
+                collapse: bool, stems: tuple[str, ...] = ()) -> list[tuple[float | None, int]]:
         """The first ``limit`` hits in order: documents, or the best document of each
-        story. Collapsing reads further down the ranking until it has enough stories."""
+        story. Collapsing reads further down the ranking until it has enough stories.
+        By relevance: BM25, then the best RERANK_WINDOW rescored on the trigrams of
+        ``stems`` (search.grams), then ordered by coverage (search.ranking)."""
         depth = max(limit, RERANK_WINDOW)
+        head = None
         while True:
             if sort == "date":
                 day = view.column("day")
@@ -338,7 +343,11 @@ class Engine:
             else:
                 window = heapq.nlargest(depth, docs, key=lambda d: (found.scores[d], -d))
                 ranked = [(found.scores[d], d) for d in window]
-                if words > 1:  # one word: nothing to cover, BM25 order stands
+                if head is None:  # (the same on every pass: the best documents do not change)
+                    head = rescore(ranked[:RERANK_WINDOW], stems,
+                                   lambda docnum: unpack(view.value("stems", docnum)))
+                ranked = head + ranked[RERANK_WINDOW:]
+                if words > 1:  # one word: nothing to cover
                     ranked = coverage_order(ranked, found.coverage, words)
             if not collapse:
                 return ranked

@@ -30,6 +30,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.index import LockError
 
+from search import grams
 from search.analysis import EXACT_MARK
 from search.ingest import Document, Skip, read_documents
 from search.schema import SCHEMA_VERSION, make_schema
@@ -106,7 +107,8 @@ def read_manifest(generation: Path) -> dict:
 def document_fields(doc: Document, stories: StoryFinder) -> dict:
     sig = signature(doc.body)
     fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint, "day": 0,
-              "story": stories.add(doc.id, sig, doc.date), "minhash": pack(sig) if sig else b""}
+              "story": stories.add(doc.id, sig, doc.date), "minhash": pack(sig) if sig else b"",
+              "stems": grams.pack(grams.stem_text(f"{doc.title or ''}\n{doc.body}"))}
     for name in ("title", "source", "category", "url"):
         value = getattr(doc, name)
         if value:

@@ -14,7 +14,7 @@ import heapq
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from whoosh import query as wq
 from whoosh.collectors import WrappingCollector
@@ -103,6 +103,15 @@ class IndexView:
         self.all_docs = data.all_docs
         self._columns = data.columns
         self._memo = data.memo
+        self._readers: dict = {}  # column readers of this view's searcher (not shared)
+
+    def value(self, name: str, docnum: int):
+        """One document's value in a column, read on demand (for columns too large to keep
+        in memory for every document, like ``stems``)."""
+        reader = self._readers.get(name)
+        if reader is None:
+            reader = self._readers[name] = self.searcher.reader().column_reader(name)
+        return reader[docnum]
 
     def column(self, name: str) -> list:
         """A sortable field's value for every document, read once (facets, date order)."""
@@ -182,30 +191,43 @@ def _leaves(q: wq.Query) -> list[wq.Query] | None:
     return None
 
 
+def _best_of(alternatives: Iterable[Scores]) -> Scores:
+    """Each document's best score among the alternatives (a dis_max without tie-break)."""
+    best: Scores = {}
+    for scores in alternatives:
+        for docnum, score in scores.items():
+            if score > best.get(docnum, 0.0):
+                best[docnum] = score
+    return best
+
+
 def group_scores(view: IndexView, q: wq.Query, deadline: Deadline) -> Scores:
     """Document -> score for one query word (a group): term at a time when the group is
     terms and prefixes only, otherwise (phrases) Whoosh's own matching over all its
-    documents. A prefix scores each document by its best-scoring expansion, so that a
-    document is not rewarded for holding many words that share the prefix."""
+    documents. A prefix, and a DisjunctionMax of alternatives (spelling variants), score
+    each document by its best alternative, so that a document is not rewarded for
+    holding many words that share the prefix."""
+    if isinstance(q, wq.DisjunctionMax):
+        return _best_of(group_scores(view, sub, deadline) for sub in q.subqueries)
     leaves = _leaves(q)
     if leaves is None:
         return view.whoosh_scores(q, deadline)
     scores: Scores = {}
     for leaf in leaves:
         if isinstance(leaf, wq.Prefix):
-            best: Scores = {}
-            for term in view.expand(leaf):
-                one: Scores = {}
-                view.term_scores(term, one, deadline)
-                for docnum, score in one.items():
-                    if score > best.get(docnum, 0.0):
-                        best[docnum] = score
+            best = _best_of(_term_scores(view, term, deadline) for term in view.expand(leaf))
             for docnum, score in best.items():
                 scores[docnum] = scores.get(docnum, 0.0) + score
         else:
             view.term_scores(leaf, scores, deadline)
         deadline.check()
     return scores
+
+
+def _term_scores(view: IndexView, term: wq.Term, deadline: Deadline) -> Scores:
+    one: Scores = {}
+    view.term_scores(term, one, deadline)
+    return one
 
 
 @dataclass

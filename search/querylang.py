@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from whoosh import query as wq
 
@@ -30,6 +31,8 @@ from search.arabic import normalize
 FIELD_WEIGHTS = {"title": 0.6, "body": 1.0}
 #: Extra weight of a word's exact (unstemmed) surface form over its stem.
 EXACT_WEIGHT = 0.3
+#: Weight of a spelling variant of an unknown word, relative to the word itself.
+VARIANT_WEIGHT = 0.5
 MAX_QUERY_CHARS = 1000
 
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "”"}
@@ -186,6 +189,7 @@ class CompiledQuery:
     groups: list[wq.Query] = field(default_factory=list)  # all must match for "every word"
     negatives: list[wq.Query] = field(default_factory=list)  # none may match
     terms: frozenset[str] = frozenset()  # the index terms to highlight
+    stems: tuple[str, ...] = ()  # stems of the words searched for (search.grams rescores with them)
     prefixes: tuple[str, ...] = ()  # ... and the prefixes of the terms to highlight
     #: Single words as typed, with their analysis (for spelling suggestions)
     words: list[tuple[str, Word]] = field(default_factory=list)
@@ -219,7 +223,18 @@ def _clause_words(clause: Clause, keep_stopwords: bool) -> list[Word]:
     return analyze(clause.text, keep_stopwords=keep_stopwords or clause.phrase)
 
 
-def compile_query(text: str) -> CompiledQuery:
+def _varied_query(word: Word, variants: list[Word], field: str | None) -> wq.Query:
+    """A word, or its best match among the word and its spelling variants (weighted down)."""
+    q = _word_query(word, _weights(field))
+    if not variants:
+        return q
+    weaker = {f: w * VARIANT_WEIGHT for f, w in _weights(field).items()}
+    return wq.DisjunctionMax([q] + [_word_query(v, weaker) for v in variants])
+
+
+def compile_query(text: str, variants: Callable[[Word], list[Word]] | None = None) -> CompiledQuery:
+    """``variants``: spelling variants of a query word that the index has never seen
+    (search.vocabulary.spelling_variants, bound to an index); they match at VARIANT_WEIGHT."""
     parsed = parse(text)
     positive = parsed.positive
     prefixes = {id(c): p for g in positive for c in g if c.prefix and (p := prefix_of(c))}
@@ -228,6 +243,7 @@ def compile_query(text: str) -> CompiledQuery:
         words_of = {id(c): _clause_words(c, True) for g in positive for c in g}
     compiled = CompiledQuery(sources=parsed.sources(), excluded_sources=parsed.sources(negated=True))
     terms: set[str] = set()
+    stems: list[str] = []
     for group in positive:
         alternatives = []
         for clause in group:
@@ -235,10 +251,15 @@ def compile_query(text: str) -> CompiledQuery:
                 alternatives.append(_prefix_query(prefixes[id(clause)], clause.field))
                 continue
             words = words_of[id(clause)]
-            terms.update(t for w in words for t in (w.stem, w.exact) if t)
-            if len(words) == 1 and not clause.phrase:
+            stems.extend(w.stem for w in words)
+            single = len(words) == 1 and not clause.phrase
+            others = variants(words[0]) if single and variants else []
+            terms.update(t for w in words + others for t in (w.stem, w.exact) if t)
+            if single:
                 compiled.words.append((clause.text, words[0]))
-            q = _words_query(words, clause.field)
+                q = _varied_query(words[0], others, clause.field)
+            else:
+                q = _words_query(words, clause.field)
             if q is not None:
                 alternatives.append(q)
         if alternatives:
@@ -250,5 +271,6 @@ def compile_query(text: str) -> CompiledQuery:
         if q is not None:
             compiled.negatives.append(q)
     compiled.terms = frozenset(terms)
+    compiled.stems = tuple(stems)
     compiled.prefixes = tuple(t for p in prefixes.values() for t in (p, EXACT_MARK + p))
     return compiled

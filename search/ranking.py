@@ -1,10 +1,12 @@
-"""How hits are scored: BM25 per field, then a coverage bonus over the top hits.
+"""How hits are scored: BM25 per field, then two rescoring steps over the top hits.
 
-Two phases, like Elasticsearch's rescore: the best RERANK_WINDOW documents by
-BM25 (search/matching.py scores them term at a time), then those are re-ordered
-by how many of the query's words each contains, so an article with every word
-comes before one that repeats a single word many times. Tuned on the dev half of
-the test collections (bench/relevance.py, bench/RESULTS.md).
+Like Elasticsearch's rescore: the best RERANK_WINDOW documents by BM25
+(search/matching.py scores them term at a time) get a bonus for the trigrams their
+stems share with the query's (search/grams.py: morphology and transliteration that
+whole words miss), then are re-ordered by how many of the query's words each
+contains, so an article with every word comes before one that repeats a single word
+many times. Tuned on the dev half of the test collections (bench/relevance.py,
+bench/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from search.analysis import ANALYZER
 
 #: Bump when the schema or the analysis chain changes: an index built by another
 #: version must be rebuilt, not updated.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def make_schema() -> Schema:
@@ -29,4 +29,6 @@ def make_schema() -> Schema:
         # signature so that an update can place new articles in existing stories.
         story=ID(stored=True, sortable=True),
         minhash=COLUMN(columns.VarBytesColumn()),
+        # Stems and their counts (search.grams), for the second ranking stage.
+        stems=COLUMN(columns.VarBytesColumn()),
     )

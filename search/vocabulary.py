@@ -21,6 +21,9 @@ LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: A correction must be used by at least this many articles.
 MIN_SUGGESTION_DF = 3
 MAX_WORD = 25  # longer "words" are not typos
+#: Typo tolerance (spelling_variants): shortest word it applies to, and how many variants.
+TYPO_MIN_LETTERS = 5
+MAX_TYPO_VARIANTS = 8
 
 
 def indexed_form(word: str) -> str:
@@ -47,16 +50,37 @@ def _edits(word: str) -> set[str]:
     return out
 
 
+def _known_edits(view: IndexView, word: str) -> list[tuple[int, str]]:
+    """(articles using it, word) for every indexed word one edit away from the normalized
+    ``word``, most used first (ties alphabetically)."""
+    def lookup():
+        if not 3 <= len(word) <= MAX_WORD or word.isdigit():
+            return []
+        found = ((_frequency(view, indexed_form(candidate)), candidate) for candidate in _edits(word))
+        return sorted((pair for pair in found if pair[0]), key=lambda pair: (-pair[0], pair[1]))
+    return view.remember(("edits", word), lookup)
+
+
 def correct(view: IndexView, word: str) -> str | None:
-    """The most used indexed word one edit away from the normalized ``word``."""
-    if not 3 <= len(word) <= MAX_WORD or word.isdigit():
-        return None
-    best, best_df = None, MIN_SUGGESTION_DF - 1
-    for candidate in _edits(word):
-        df = _frequency(view, indexed_form(candidate))
-        if df > best_df or (df == best_df and best is not None and candidate < best):
-            best, best_df = candidate, df
-    return best
+    """The most used indexed word one edit away from the normalized ``word`` (used by at
+    least MIN_SUGGESTION_DF articles)."""
+    known = _known_edits(view, word)
+    return known[0][1] if known and known[0][0] >= MIN_SUGGESTION_DF else None
+
+
+def spelling_variants(view: IndexView, word: Word) -> list[Word]:
+    """Typo tolerance, as Meilisearch and Elasticsearch's ``fuzziness`` give it: for a query
+    word of at least TYPO_MIN_LETTERS letters that no article uses, the most used words one
+    edit away that articles do use (``جاجارين`` finds ``غاغارين``, ``هيلفرسم`` ``هيلفرسوم``).
+    Known words get none: a correct word is never widened into its neighbours."""
+    typed = word.exact.removeprefix(EXACT_MARK) if word.exact else word.stem
+    if len(typed) < TYPO_MIN_LETTERS or _frequency(view, word.stem):
+        return []
+    variants = []
+    for _, candidate in _known_edits(view, typed)[:MAX_TYPO_VARIANTS]:
+        term = indexed_form(candidate)
+        variants.append(Word(stem(candidate), term if term != candidate else None))
+    return variants
 
 
 def did_you_mean(view: IndexView, query: str, words: list[tuple[str, Word]]) -> str | None:

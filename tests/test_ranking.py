@@ -46,3 +46,36 @@ def test_a_rare_word_counts_more_than_a_common_one(tmp_path):
     ])
     ranked = top_ids(engine, "الاحتلال جنين")
     assert ranked[0] == "rare" and ranked[1] == "rare-only"
+
+
+def test_words_sharing_a_stem_s_letters_lift_an_article_among_the_top_hits(tmp_path):
+    # Both articles hold the query's words once and are as long; only "related" also
+    # has relatives of استخدام (يستخدمون، المستخدمة) that whole-word BM25 cannot see.
+    # "plain" is indexed first, so it would win the tie without the trigram stage.
+    engine = build_small_index(tmp_path, [
+        {"id": "plain", "text": "استخدام الطاقة الشمسية " + FILLER + "المزارعون يزرعون القمح الأخضر"},
+        {"id": "related", "text": "استخدام الطاقة الشمسية " + FILLER + "المزارعون يستخدمون الألواح المستخدمة"},
+    ])
+    assert top_ids(engine, "استخدام الطاقة") == ["related", "plain"]
+
+
+def test_a_name_spelled_another_way_lifts_the_article_that_has_it(tmp_path):
+    engine = build_small_index(tmp_path, [
+        {"id": "other", "text": "أول رائد فضاء في التاريخ " + FILLER + "الرائد كوروليف"},
+        {"id": "name", "text": "أول رائد فضاء في التاريخ " + FILLER + "يوري غاغارين"},
+    ])
+    assert top_ids(engine, "رائد الفضاء") == ["other", "name"]  # "other" says رائد twice
+    assert top_ids(engine, "رائد الفضاء جاجارين") == ["name", "other"]  # غاغارين ≈ جاجارين
+
+
+def test_a_word_no_article_uses_finds_the_words_one_edit_away(tmp_path):
+    engine = build_small_index(tmp_path, [
+        {"id": "government", "text": FILLER + "الحكومة قررت رفع الأجور"},
+        {"id": "wisdom", "text": FILLER + "الحكمة ضالة المؤمن"},
+        {"id": "city", "text": FILLER + "مدينة هيلفرسوم في هولندا"},
+    ])
+    assert top_ids(engine, "هيلفرسم") == ["city"]  # unknown: its one-edit neighbour
+    assert top_ids(engine, "الحكومة") == ["government"]  # known words are never widened
+    assert top_ids(engine, "الحكمة") == ["wisdom"]
+    typo, right = (engine.search(SearchRequest(q=q)).hits[0] for q in ("الحكومهة", "الحكومة"))
+    assert typo.id == right.id == "government" and typo.score < right.score
