@@ -71,6 +71,7 @@ def is_arabic(word: str) -> bool:
 
 # --- light stemming --------------------------------------------------------
 
+ARTICLE = "ال"
 #: Article and its compounds, longest first: (prefix, letters that must remain).
 ARTICLE_PREFIXES = (
     ("وبال", 2), ("فبال", 2), ("وكال", 2), ("فكال", 2), ("ولل", 2), ("فلل", 2),
@@ -191,3 +192,20 @@ def stem(word: str) -> str:
     if known:
         return known
     return _strip_suffixes(core)
+
+
+def other_stem(word: str) -> str | None:
+    """The stem the same name gets on the other path through the stemmer, or None.
+
+    A word's first letter may be a proclitic (و ف ب ك ل) or part of the word; without a
+    dictionary the stemmer cannot always tell. After the article it never strips one
+    (الكرملين -> كرمل), but a bare word of five letters or more loses it (كرملين -> رملين),
+    so the two spellings of one name can get two stems. The query side searches both:
+    for a word with the article, the stem of its bare form; for a bare word, the stem it
+    would have after the article. Common words are protected by the known-stem table
+    and get None here."""
+    core = _strip_article(word)
+    if len(core) <= PROCLITIC_MIN_REST or not is_arabic(core):  # too short to lose a letter
+        return None
+    other = stem(core) if core != word else stem(ARTICLE + word)
+    return other if other != stem(word) else None

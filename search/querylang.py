@@ -23,7 +23,7 @@ from typing import Callable
 from whoosh import query as wq
 
 from search.analysis import ANALYZER, EXACT_MARK, TOKEN_PATTERN
-from search.arabic import normalize
+from search.arabic import normalize, other_stem
 
 #: Fields searched, with their weights. A title match is scored on its own (BM25
 #: saturates per field), so a lower weight than the body's still rewards it well;
@@ -131,6 +131,16 @@ class Word:
     stem: str
     exact: str | None = None
 
+    @property
+    def surface(self) -> str:
+        """The normalized word as written."""
+        return self.exact.removeprefix(EXACT_MARK) if self.exact else self.stem
+
+    @property
+    def other(self) -> str | None:
+        """Its stem on the stemmer's other path (with / without the article), if different."""
+        return other_stem(self.surface)
+
 
 def analyze(text: str, keep_stopwords: bool = False) -> list[Word]:
     """Words of ``text`` as the index sees them (one Word per position)."""
@@ -149,10 +159,14 @@ def _weights(field: str | None) -> dict[str, float]:
 
 
 def _word_query(word: Word, weights: dict[str, float]) -> wq.Query:
+    """The word's stem and exact form; when the stemmer may have read a name two ways
+    (search.arabic.other_stem), the better of that and the other reading's stem."""
     parts = [wq.Term(f, word.stem, boost=w) for f, w in weights.items()]
     if word.exact:
         parts += [wq.Term(f, word.exact, boost=w * EXACT_WEIGHT) for f, w in weights.items()]
-    return wq.Or(parts)
+    if word.other is None:
+        return wq.Or(parts)
+    return wq.DisjunctionMax([wq.Or(parts), wq.Or([wq.Term(f, word.other, boost=w) for f, w in weights.items()])])
 
 
 def _words_query(words: list[Word], field: str | None = None) -> wq.Query | None:
@@ -254,7 +268,7 @@ def compile_query(text: str, variants: Callable[[Word], list[Word]] | None = Non
             stems.extend(w.stem for w in words)
             single = len(words) == 1 and not clause.phrase
             others = variants(words[0]) if single and variants else []
-            terms.update(t for w in words + others for t in (w.stem, w.exact) if t)
+            terms.update(t for w in words + others for t in (w.stem, w.exact, w.other) if t)
             if single:
                 compiled.words.append((clause.text, words[0]))
                 q = _varied_query(words[0], others, clause.field)

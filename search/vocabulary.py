@@ -38,6 +38,11 @@ def _frequency(view: IndexView, term: str) -> int:
     return max(reader.doc_frequency("body", term), reader.doc_frequency("title", term))
 
 
+def _known(view: IndexView, word: Word) -> bool:
+    """Some article uses the word (under its stem or its other reading's)."""
+    return bool(_frequency(view, word.stem) or (word.other and _frequency(view, word.other)))
+
+
 def _edits(word: str) -> set[str]:
     """Every string one edit away: a letter deleted, swapped, replaced or inserted."""
     letters = ARABIC_LETTERS if is_arabic(word) else LATIN_LETTERS
@@ -73,11 +78,10 @@ def spelling_variants(view: IndexView, word: Word) -> list[Word]:
     word of at least TYPO_MIN_LETTERS letters that no article uses, the most used words one
     edit away that articles do use (``جاجارين`` finds ``غاغارين``, ``هيلفرسم`` ``هيلفرسوم``).
     Known words get none: a correct word is never widened into its neighbours."""
-    typed = word.exact.removeprefix(EXACT_MARK) if word.exact else word.stem
-    if len(typed) < TYPO_MIN_LETTERS or _frequency(view, word.stem):
+    if len(word.surface) < TYPO_MIN_LETTERS or _known(view, word):
         return []
     variants = []
-    for _, candidate in _known_edits(view, typed)[:MAX_TYPO_VARIANTS]:
+    for _, candidate in _known_edits(view, word.surface)[:MAX_TYPO_VARIANTS]:
         term = indexed_form(candidate)
         variants.append(Word(stem(candidate), term if term != candidate else None))
     return variants
@@ -90,7 +94,7 @@ def did_you_mean(view: IndexView, query: str, words: list[tuple[str, Word]]) -> 
     corrected = query
     changed = False
     for typed, word in words:
-        if _frequency(view, word.stem) or not TOKEN_PATTERN.fullmatch(typed):
+        if _known(view, word) or not TOKEN_PATTERN.fullmatch(typed):
             continue
         fix = correct(view, normalize(typed))
         if fix is None:

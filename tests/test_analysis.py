@@ -4,7 +4,7 @@ import pytest
 
 from search import analysis, querylang, schema
 from search.analysis import ANALYZER, EXACT_MARK
-from search.arabic import normalize, stem
+from search.arabic import normalize, other_stem, stem
 
 
 def index_terms(text):
@@ -103,3 +103,18 @@ def test_one_analyzer_object_for_index_and_query():
     assert fields["title"].analyzer is analysis.ANALYZER
     assert fields["body"].analyzer is analysis.ANALYZER
     assert querylang.ANALYZER is analysis.ANALYZER
+
+
+@pytest.mark.parametrize("with_article, bare", [
+    ("الكرملين", "كرملين"), ("الكنيست", "كنيست"), ("الفيسبوك", "فيسبوك"), ("الليكود", "ليكود"),
+])
+def test_a_name_with_and_without_the_article_meet_through_the_other_reading(with_article, bare):
+    # The bare name loses its first letter as if it were a proclitic; the article form does not.
+    a, b = normalize(with_article), normalize(bare)
+    assert stem(a) != stem(b)
+    assert other_stem(a) == stem(b) and other_stem(b) == stem(a)
+
+
+@pytest.mark.parametrize("word", ["الفصائل", "فصائل", "وزير", "الوزير", "حماس", "الاحتلال", "قال", "ا"])
+def test_words_read_one_way_only_have_no_other_reading(word):
+    assert other_stem(normalize(word)) is None

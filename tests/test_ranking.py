@@ -79,3 +79,15 @@ def test_a_word_no_article_uses_finds_the_words_one_edit_away(tmp_path):
     assert top_ids(engine, "الحكمة") == ["wisdom"]
     typo, right = (engine.search(SearchRequest(q=q)).hits[0] for q in ("الحكومهة", "الحكومة"))
     assert typo.id == right.id == "government" and typo.score < right.score
+
+
+def test_a_name_is_found_with_and_without_the_article(tmp_path):
+    engine = build_small_index(tmp_path, [
+        {"id": "bare", "text": FILLER + "قال متحدث باسم كرملين موسكو"},
+        {"id": "article", "text": FILLER + "قال متحدث باسم الكرملين اليوم"},
+        {"id": "other", "text": FILLER + "قال متحدث باسم الحكومة"},
+    ])
+    for q in ("الكرملين", "كرملين", "للكرملين"):
+        result = engine.search(SearchRequest(q=q))
+        assert sorted(h.id for h in result.hits) == ["article", "bare"], q
+        assert all(h.matched for h in result.hits)  # both spellings are marked
