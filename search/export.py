@@ -113,6 +113,8 @@ def write_bulk(index_dir: Path, out: IO[str], index_name: str) -> int:
 
 def _leaf(q: wq.Query) -> dict:
     """One node of a compiled Bahth query as query DSL on the pre-analyzed fields."""
+    if isinstance(q, wq.DisjunctionMax):  # a word read two ways: the better reading counts
+        return {"dis_max": {"queries": [_leaf(child) for child in q.subqueries], "tie_breaker": 0}}
     if isinstance(q, wq.Or):
         return {"bool": {"should": [_leaf(child) for child in q.subqueries], "minimum_should_match": 1}}
     if isinstance(q, wq.Term):

@@ -49,3 +49,26 @@ def test_floors_bench_runs(seed_index, capsys):
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["short_query_median_ms"]["documents"] == 5
     assert report["short_query_median_ms"]["search as the API does"] > 0
+
+
+def test_anchor_run_ranks_with_the_peer_analyzer_and_scores_on_the_halves(tmp_path):
+    import json
+
+    from bench.anchor import run as anchor_run
+    from bench.relevance import score_run
+    from tests.conftest import shared_path
+
+    shared_path("peers", "peerlib.py")
+    collection = tmp_path / "tiny"
+    collection.mkdir()
+    docs = [{"id": "a", "title": "حماس", "text": "وفد حماس في القاهرة"},
+            {"id": "b", "title": "الجهاد", "text": "الجهاد الإسلامي يلتقي في بيروت"},
+            {"id": "c", "title": "طقس", "text": "أمطار غزيرة على الساحل"}]
+    queries = [{"qid": "q1", "query": "وفد حماس"}, {"qid": "q2", "query": "الجهاد في بيروت"}]
+    (collection / "corpus.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), "utf-8")
+    (collection / "queries.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in queries), "utf-8")
+    (collection / "qrels.tsv").write_text("q1\ta\t1\nq2\tb\t1\n", "utf-8")
+    assert anchor_run(collection, ["title", "text"], tmp_path / "run.trec") == 2
+    lines = (tmp_path / "run.trec").read_text("utf-8").splitlines()
+    assert lines[0].split()[:3] == ["q1", "Q0", "a"] and "c" not in {line.split()[2] for line in lines}
+    assert score_run(collection, tmp_path / "run.trec", ["all"])["results"]["all"]["overall"]["MRR@10"] == 1.0
