@@ -28,7 +28,7 @@ from search.periods import day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
-from search.vocabulary import completions, did_you_mean, similar_terms, spelling_variants
+from search.vocabulary import completions, did_you_mean, similar_terms, typo_tolerance
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "category": "category", "date": "year", "month": "month"}
@@ -276,7 +276,7 @@ class Engine:
         started = time.perf_counter()
         deadline = Deadline(self.time_limit)
         view = self._view()
-        compiled = compile_query(request.q, variants=lambda word: spelling_variants(view, word))
+        compiled = compile_query(request.q, variants=typo_tolerance(view))
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
         found = match(view, compiled.groups, compiled.negatives, _query_filter(view, compiled), deadline)
         filters = _facet_filters(view, request)

@@ -8,6 +8,8 @@ and reads the word back from its stored text.
 from __future__ import annotations
 
 import heapq
+from typing import Callable
+
 from pyarabic import araby
 
 from search.analysis import EXACT_MARK, STOPWORDS, TOKEN_PATTERN
@@ -21,9 +23,11 @@ LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: A correction must be used by at least this many articles.
 MIN_SUGGESTION_DF = 3
 MAX_WORD = 25  # longer "words" are not typos
-#: Typo tolerance (spelling_variants): shortest word it applies to, and how many variants.
+#: Typo tolerance (spelling_variants): shortest word it applies to, how many variants,
+#: and how many unknown words of one query are looked at (did-you-mean too).
 TYPO_MIN_LETTERS = 5
 MAX_TYPO_VARIANTS = 8
+MAX_TYPO_WORDS = 5
 
 
 def indexed_form(word: str) -> str:
@@ -73,13 +77,30 @@ def correct(view: IndexView, word: str) -> str | None:
     return known[0][1] if known and known[0][0] >= MIN_SUGGESTION_DF else None
 
 
-def spelling_variants(view: IndexView, word: Word) -> list[Word]:
+def typo_tolerance(view: IndexView) -> Callable[[Word], list[Word]]:
+    """:func:`spelling_variants` for the words of one query, the first MAX_TYPO_WORDS
+    unknown ones only: each costs hundreds of lexicon lookups, and a pasted paragraph of
+    unknown words must not cost a scan per word."""
+    left = MAX_TYPO_WORDS
+
+    def variants(word: Word) -> list[Word]:
+        nonlocal left
+        found = spelling_variants(view, word) if left > 0 else None
+        if found is None:
+            return []
+        left -= 1
+        return found
+    return variants
+
+
+def spelling_variants(view: IndexView, word: Word) -> list[Word] | None:
     """Typo tolerance, as Meilisearch and Elasticsearch's ``fuzziness`` give it: for a query
     word of at least TYPO_MIN_LETTERS letters that no article uses, the most used words one
     edit away that articles do use (``جاجارين`` finds ``غاغارين``, ``هيلفرسم`` ``هيلفرسوم``).
-    Known words get none: a correct word is never widened into its neighbours."""
+    Known words get None (not looked up): a correct word is never widened into its
+    neighbours; so do words shorter than TYPO_MIN_LETTERS."""
     if len(word.surface) < TYPO_MIN_LETTERS or _known(view, word):
-        return []
+        return None
     variants = []
     for _, candidate in _known_edits(view, word.surface)[:MAX_TYPO_VARIANTS]:
         term = indexed_form(candidate)
@@ -93,9 +114,9 @@ def did_you_mean(view: IndexView, query: str, words: list[tuple[str, Word]]) -> 
     corrected."""
     corrected = query
     changed = False
-    for typed, word in words:
-        if _known(view, word) or not TOKEN_PATTERN.fullmatch(typed):
-            continue
+    unknown = [(typed, word) for typed, word in words
+               if TOKEN_PATTERN.fullmatch(typed) and not _known(view, word)]
+    for typed, word in unknown[:MAX_TYPO_WORDS]:
         fix = correct(view, normalize(typed))
         if fix is None:
             continue

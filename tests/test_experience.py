@@ -81,6 +81,11 @@ def test_a_word_no_article_uses_matches_its_spelling_variants(archive_client):
     assert "<mark>الفلسطينية</mark>" in typo["hits"][0]["snippet"] + typo["hits"][0]["title_html"]
     # Short unknown words are not widened (one edit from a four-letter word is another word).
     assert search("حماز")["total"] == 0 and search("حماس")["total"] > 0
+    # Only the first five unknown words of a query are looked at (a pasted paragraph of
+    # unknown words must not cost a lexicon scan each).
+    noise = "ظظظظظ ضضضضض ذذذذذ ثثثثث غغغغغ"
+    assert search(f"الفلسطينبة {noise}")["total"] == right["total"]
+    assert search(f"{noise} الفلسطينبة")["total"] == 0
 
 
 # --- facets, dates, sorting -------------------------------------------------------------
