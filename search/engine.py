@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
-
 from whoosh import query as wq
 
 from search.arabic import normalize
@@ -214,6 +213,14 @@ def _collapse(view: IndexView, ranked: list[tuple[float | None, int]], wanted: i
     return heads
 
 
+def _stored(view: IndexView, doc_id: str) -> tuple[int, dict]:
+    """The document number and stored fields of ``doc_id``; NotFound when there is none."""
+    docnum = view.searcher.document_number(id=doc_id)
+    if docnum is None:
+        raise NotFound(f"no document with id {doc_id!r}")
+    return docnum, view.searcher.stored_fields(docnum)
+
+
 def _summary(view: IndexView, docnum: int) -> dict:
     stored = view.searcher.stored_fields(docnum)
     return {"id": stored["id"], "title": stored.get("title"), "source": stored.get("source"),
@@ -402,10 +409,7 @@ class Engine:
         """One article in full: its text with the words of ``q`` marked, and the other
         articles carrying its story. Raises NotFound."""
         view = self._view()
-        docnum = view.searcher.document_number(id=doc_id)
-        if docnum is None:
-            raise NotFound(f"no document with id {doc_id!r}")
-        stored = view.searcher.stored_fields(docnum)
+        docnum, stored = _stored(view, doc_id)
         compiled = compile_query(q)
         story = stored.get("story")
         copies = [d for d in _story_members(view).get(story, ()) if d != docnum]
@@ -429,10 +433,7 @@ class Engine:
         started = time.perf_counter()
         deadline = Deadline(self.time_limit)
         view = self._view()
-        docnum = view.searcher.document_number(id=doc_id)
-        if docnum is None:
-            raise NotFound(f"no document with id {doc_id!r}")
-        stored = view.searcher.stored_fields(docnum)
+        docnum, stored = _stored(view, doc_id)
         terms = similar_terms(view, f"{stored.get('title') or ''} {stored.get('body', '')}", SIMILAR_TERMS)
         groups = [wq.Or([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()]) for t in terms]
         own_story = set(_story_members(view).get(stored.get("story"), ())) | {docnum}

@@ -177,8 +177,9 @@ class IndexView:
 
 
 def _leaves(q: wq.Query) -> list[wq.Query] | None:
-    """The Term and Prefix leaves of an Or tree, or None if it holds anything else."""
-    if isinstance(q, (wq.Term, wq.Prefix)):
+    """The Term, Prefix and DisjunctionMax leaves of an Or tree, or None if it holds
+    anything else."""
+    if isinstance(q, (wq.Term, wq.Prefix, wq.DisjunctionMax)):
         return [q]
     if isinstance(q, wq.Or):
         leaves = []
@@ -207,27 +208,30 @@ def group_scores(view: IndexView, q: wq.Query, deadline: Deadline) -> Scores:
     documents. A prefix, and a DisjunctionMax of alternatives (spelling variants), score
     each document by its best alternative, so that a document is not rewarded for
     holding many words that share the prefix."""
-    if isinstance(q, wq.DisjunctionMax):
-        return _best_of(group_scores(view, sub, deadline) for sub in q.subqueries)
     leaves = _leaves(q)
     if leaves is None:
         return view.whoosh_scores(q, deadline)
     scores: Scores = {}
     for leaf in leaves:
-        if isinstance(leaf, wq.Prefix):
-            best = _best_of(_term_scores(view, term, deadline) for term in view.expand(leaf))
-            for docnum, score in best.items():
-                scores[docnum] = scores.get(docnum, 0.0) + score
-        else:
+        if isinstance(leaf, wq.Term):
             view.term_scores(leaf, scores, deadline)
+        else:
+            for docnum, score in _best_of(_alternatives(view, leaf, deadline)).items():
+                scores[docnum] = scores.get(docnum, 0.0) + score
         deadline.check()
     return scores
 
 
-def _term_scores(view: IndexView, term: wq.Term, deadline: Deadline) -> Scores:
-    one: Scores = {}
-    view.term_scores(term, one, deadline)
-    return one
+def _alternatives(view: IndexView, leaf: wq.Query, deadline: Deadline) -> Iterable[Scores]:
+    """The scores of each alternative of a prefix (its expansions) or a DisjunctionMax."""
+    if isinstance(leaf, wq.Prefix):
+        for term in view.expand(leaf):
+            one: Scores = {}
+            view.term_scores(term, one, deadline)
+            yield one
+    else:
+        for sub in leaf.subqueries:
+            yield group_scores(view, sub, deadline)
 
 
 @dataclass

@@ -29,6 +29,6 @@ def make_schema() -> Schema:
         # signature so that an update can place new articles in existing stories.
         story=ID(stored=True, sortable=True),
         minhash=COLUMN(columns.VarBytesColumn()),
-        # Stems and their counts (search.grams), for the second ranking stage.
+        # The stems of title and body, in order (search.grams), for the second ranking stage.
         stems=COLUMN(columns.VarBytesColumn()),
     )

@@ -101,11 +101,8 @@ def spelling_variants(view: IndexView, word: Word) -> list[Word] | None:
     neighbours; so do words shorter than TYPO_MIN_LETTERS."""
     if len(word.surface) < TYPO_MIN_LETTERS or _known(view, word):
         return None
-    variants = []
-    for _, candidate in _known_edits(view, word.surface)[:MAX_TYPO_VARIANTS]:
-        term = indexed_form(candidate)
-        variants.append(Word(stem(candidate), term if term != candidate else None))
-    return variants
+    return [analyze(candidate, keep_stopwords=True)[0]
+            for _, candidate in _known_edits(view, word.surface)[:MAX_TYPO_VARIANTS]]
 
 
 def did_you_mean(view: IndexView, query: str, words: list[tuple[str, Word]]) -> str | None:

@@ -11,7 +11,8 @@ from search.querylang import compile_query
 from tests.conftest import build_small_index, record
 
 QUERIES = ["حماس", "حماس الجهاد", "القسام والمقاومة في غزة", "وفد حماس القاهرة -بيروت",
-           '"المكتب السياسي" حماس', "القاهرة OR بيروت", "كلمةغيرموجودة حماس", "-حماس"]
+           '"المكتب السياسي" حماس', "القاهرة OR بيروت", "كلمةغيرموجودة حماس", "-حماس",
+           "وحماس OR بالنخالة"]  # (names read two ways: dis_max inside an OR)
 
 
 NO_HURRY = 60  # seconds: these tests check results, not the time limit

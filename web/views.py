@@ -162,18 +162,13 @@ def api_suggest():
     return jsonify({"query": q, "suggestions": _engine().suggest(q)})
 
 
-@bp.route("/feed")
+@api_route("/feed")
 def feed():
-    """An Atom feed of a search, newest first (filters as on the page)."""
-    try:
-        fixed = {"sort": "date", "page": "1", "per_page": str(FEED_SIZE)}
-        search_request = SearchRequest.from_params(lambda k: fixed.get(k, request.args.get(k)),
-                                                   request.args.getlist)
-        result = _engine().search(search_request)
-    except BadRequest as error:
-        return _api_error(400, error.code, error.message)
-    except (IndexProblem, QueryTimeout) as error:
-        return _api_error(503, getattr(error, "code", "timeout"), str(error))
+    """An Atom feed of a search, newest first (filters as on the page); errors as JSON."""
+    fixed = {"sort": "date", "page": "1", "per_page": str(FEED_SIZE)}
+    search_request = SearchRequest.from_params(lambda k: fixed.get(k, request.args.get(k)),
+                                               request.args.getlist)
+    result = _engine().search(search_request)
     body = render_template("feed.xml", result=result, q=search_request.q,
                            self_url=request.url, page_url=url_for("bahth.search_page", _external=True,
                                                                   **request.args.to_dict(flat=False)))
