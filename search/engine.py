@@ -23,7 +23,7 @@ from search.grams import rescore, unpack
 from search.highlight import Highlight, mark_all, snippet
 from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, ViewData, match
-from search.periods import day_of, histogram, presets
+from search.periods import day_number, day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
@@ -150,8 +150,8 @@ def _facet_filters(view: IndexView, request: SearchRequest) -> dict[str, Callabl
         filters["category"] = lambda d: category[d] in categories
     if request.date_from or request.date_to:
         day = view.column("day")  # YYYYMMDD, 0 when unknown (never inside a range)
-        low = _day_number(request.date_from) if request.date_from else 1
-        high = _day_number(request.date_to) if request.date_to else 99991231
+        low = day_number(request.date_from) if request.date_from else 1
+        high = day_number(request.date_to) if request.date_to else 99991231
         filters["date"] = lambda d: low <= day[d] <= high
     return filters
 
@@ -166,10 +166,6 @@ def _narrowed(docs: frozenset[int], filters: dict[str, Callable[[int], bool]], w
               ) -> frozenset[int]:
     test = _all_of([t for name, t in filters.items() if name != without])
     return docs if test is None else frozenset(d for d in docs if test(d))
-
-
-def _day_number(date: dt.date) -> int:
-    return date.year * 10000 + date.month * 100 + date.day
 
 
 def _date_string(value) -> str | None:

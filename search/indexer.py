@@ -33,6 +33,7 @@ from whoosh.index import LockError
 from search import grams
 from search.analysis import EXACT_MARK
 from search.ingest import Document, Skip, read_documents
+from search.periods import day_number
 from search.schema import SCHEMA_VERSION, make_schema
 from search.stories import StoryFinder, pack, signature
 
@@ -115,7 +116,7 @@ def document_fields(doc: Document, stories: StoryFinder) -> dict:
             fields[name] = value
     if doc.date:
         fields["date"] = dt.datetime(doc.date.year, doc.date.month, doc.date.day)
-        fields["day"] = doc.date.year * 10000 + doc.date.month * 100 + doc.date.day
+        fields["day"] = day_number(doc.date)
         fields["year"] = f"{doc.date.year:04d}"
         fields["month"] = f"{doc.date.year:04d}-{doc.date.month:02d}"
     return fields

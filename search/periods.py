@@ -22,6 +22,11 @@ def period_range(value: str) -> tuple[dt.date, dt.date]:
     return first, next_month - dt.timedelta(days=1)
 
 
+def day_number(date: dt.date) -> int:
+    """A date as the ``day`` column stores it: ``YYYYMMDD`` (sorts like the date)."""
+    return date.year * 10000 + date.month * 100 + date.day
+
+
 def day_of(number: int) -> dt.date | None:
     """A ``YYYYMMDD`` column value as a date (0: unknown)."""
     return dt.date(number // 10000, number // 100 % 100, number % 100) if number else None

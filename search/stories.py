@@ -23,6 +23,7 @@ from typing import Iterable
 
 from search.analysis import TOKEN_PATTERN
 from search.arabic import normalize
+from search.periods import day_of
 
 SHINGLE = 3
 HASHES = 20
@@ -122,6 +123,5 @@ class StoryFinder:
         for docnum in reader.all_doc_ids():
             story, sig, day = stories[docnum], unpack(minhashes[docnum]), days[docnum]
             if story and sig:  # the first signature seen stands for its story
-                date = dt.date(day // 10000, day // 100 % 100, day % 100) if day else None
-                finder.add(story, sig, date, story)
+                finder.add(story, sig, day_of(day), story)
         return finder
