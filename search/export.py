@@ -18,9 +18,9 @@ from typing import IO, Iterator
 
 from whoosh import query as wq
 
-from search.analysis import ANALYZER, EXACT_MARK, STOPWORDS
+from search.analysis import EXACT_MARK, STOPWORDS
 from search.indexer import open_index
-from search.querylang import compile_query
+from search.querylang import analyze, compile_query
 from search.ranking import B, K1
 
 TEXT_FIELDS = ("title", "body")
@@ -71,15 +71,8 @@ def mapping() -> dict:
 
 def analyzed(text: str) -> tuple[str, str]:
     """(stems, exact forms) of ``text``, one whitespace-separated token per position."""
-    stems: dict[int, str] = {}
-    exact: dict[int, str] = {}
-    for token in ANALYZER(text or "", positions=True, mode="index"):
-        if token.text.startswith(EXACT_MARK):
-            exact[token.pos] = token.text[len(EXACT_MARK):]
-        else:
-            stems[token.pos] = token.text
-    positions = sorted(stems)
-    return " ".join(stems[p] for p in positions), " ".join(exact.get(p, stems[p]) for p in positions)
+    words = analyze(text or "", keep_stopwords=True)  # (every word, as the index has them)
+    return " ".join(w.stem for w in words), " ".join(w.surface for w in words)
 
 
 def documents(index_dir: Path) -> Iterator[dict]:
