@@ -35,7 +35,7 @@ from search.matching import Deadline, match  # noqa: E402
 from search.querylang import compile_query  # noqa: E402
 from search.request import SearchRequest  # noqa: E402
 from search.schema import make_schema  # noqa: E402
-from search.stories import StoryFinder, signature  # noqa: E402
+from search.stories import StoryFinder, fingerprint  # noqa: E402
 
 CORPUS = sorted((ROOT.parent / "shared" / "corpus").glob("*/docs.jsonl.gz"))
 
@@ -59,7 +59,7 @@ def indexing(count: int) -> dict:
     per_doc_ms(analyze, docs)  # warm the normalize/stem caches, as a long build has them
     stories = StoryFinder()
     report = {"articles": len(docs), "analysis": per_doc_ms(analyze, docs),
-              "story signature": per_doc_ms(lambda d: signature(d.body), docs)}
+              "story fingerprint": per_doc_ms(lambda d: fingerprint(d.body), docs)}
     fields = []
     report["fields (incl. signature)"] = per_doc_ms(lambda d: fields.append(document_fields(d, stories)), docs)
     with tempfile.TemporaryDirectory() as tmp:

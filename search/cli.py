@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import re
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from search.engine import Engine, NotFound
-from search.indexer import IndexProblem, build_index, check_index, delete_documents, live_generation
-from search.ingest import IngestError
-from search.matching import QueryTimeout
+from search.engine import Engine
+from search.errors import BadRequest, BahthError
+from search.indexer import build_index, check_index, delete_documents, live_generation
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
-from search.request import SORTS, BadRequest, SearchRequest
+from search.request import SORTS, SearchRequest
 
 SHOWN_PROBLEMS = 20
 #: Exit status of `bahth index` when inputs were skipped (1 and 2 are click's errors).
@@ -65,23 +66,90 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, updat
             raise click.UsageError("--check takes no PATHS")
         _check(index_dir)
         return
-    try:
+    if delete_ids and paths:
+        raise click.UsageError("--delete takes ids, not PATHS")
+    with errors_for_the_terminal():
         if delete_ids:
-            if paths:
-                raise click.UsageError("--delete takes ids, not PATHS")
             summary = delete_documents(delete_ids, index_dir)
         else:
+            progress = None if quiet else BarProgress() if sys.stderr.isatty() else LineProgress()
             summary = build_index(paths or [SEEDS_DIR], index_dir, rebuild=rebuild, update=update,
-                                  progress=not quiet and sys.stderr.isatty())
-    except (IngestError, IndexProblem) as error:
-        raise click.ClickException(str(error)) from None
+                                  progress=progress)
+            if progress:
+                progress.close()
     _report(summary, index_dir)
+    if summary.refused:
+        raise click.ClickException(summary.refused)
     if summary.skipped and not allow_skips:
         first = summary.skipped[0]
         click.echo(f"Error: {len(summary.skipped)} input(s) skipped, the first at {first.where} "
                    f"({first.reason}); everything else was done. "
                    "Pass --allow-skips to accept skips.", err=True)
         sys.exit(SKIPPED_EXIT)
+
+
+class BarProgress:
+    """A progress bar with the total, the rate and the time left (on a terminal)."""
+
+    def __init__(self):
+        self._bar = None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, unit=" article", desc="indexing", file=sys.stderr, smoothing=0.05)
+
+    def advance(self) -> None:
+        self._bar.update()
+
+    def phase(self, text: str) -> None:
+        self.close()
+        click.echo(f"{text}…", err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class LineProgress:
+    """Plain progress lines every EVERY seconds, for logs (no terminal to redraw)."""
+
+    EVERY = 10.0
+
+    def __init__(self):
+        self.total = self.done = 0
+        self.started = self.last = 0.0
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self.started = self.last = time.monotonic()
+        click.echo(f"indexing about {total:,} articles", err=True)
+
+    def advance(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= self.EVERY:
+            self.last = now
+            click.echo(self.line(now), err=True)
+
+    def line(self, now: float) -> str:
+        rate = self.done / max(now - self.started, 1e-9)
+        left = max(self.total - self.done, 0) / rate if rate else 0
+        share = f" ({self.done / self.total:.0%})" if self.total else ""
+        return (f"indexing: {self.done:,} of about {self.total:,}{share}, {rate:,.0f} per second, "
+                f"about {_duration(left)} left")
+
+    def phase(self, text: str) -> None:
+        click.echo(f"{self.done:,} articles read in {_duration(time.monotonic() - self.started)}; {text}…",
+                   err=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _report(summary, index_dir: Path) -> None:
@@ -94,8 +162,11 @@ def _report(summary, index_dir: Path) -> None:
         if summary.replaced or summary.unchanged:
             done += f" ({summary.replaced} replaced; {summary.unchanged} unchanged left as they were)"
     action = "built" if summary.rebuilt else "updated"
-    click.echo(f"{done} in {summary.seconds:.1f} s; skipped {len(summary.skipped)}. "
-               f"Index {action}: {summary.total} documents in {index_dir / summary.generation}")
+    if summary.refused:
+        click.echo(f"Nothing indexed in {summary.seconds:.1f} s; skipped {len(summary.skipped)}.")
+    else:
+        click.echo(f"{done} in {summary.seconds:.1f} s; skipped {len(summary.skipped)}. "
+                   f"Index {action}: {summary.total} documents in {index_dir / summary.generation}")
     for label, problems in (("skipped", [(s.where, s.reason) for s in summary.skipped]),
                             ("warning", summary.warnings)):
         for where, reason in problems[:SHOWN_PROBLEMS]:
@@ -143,7 +214,7 @@ def search_command(query, index_dir, sources, date_from, date_to, sort, limit, p
 
     QUERY uses the syntax of the web page: words, "a phrase", -word, a OR b (أو),
     word*, title:word (عنوان:), source:name (مصدر:)."""
-    with _engine_errors():
+    with errors_for_the_terminal():
         request = SearchRequest.from_mapping({
             "q": query, "source": list(sources), "category": list(categories), "from": date_from,
             "to": date_to, "sort": sort, "page": page, "per_page": limit, "collapse": not all_copies})
@@ -157,6 +228,8 @@ def search_command(query, index_dir, sources, date_from, date_to, sort, limit, p
                 else f" ({result.complete} with every word, ranked first)")
     stories = f" in {result.stories} stories" if result.collapse and result.stories < result.total else ""
     click.echo(f"{result.total} results{stories} in {result.took_ms:.0f} ms{note}")
+    for warning in result.warnings:
+        click.echo(f"Note: {warning.message}")
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
     _print_hits(result.hits, (page - 1) * limit + 1)
@@ -174,14 +247,15 @@ def _print_hits(hits, first: int) -> None:
 
 
 @contextmanager
-def _engine_errors():
-    """The engine's errors as click errors (a usage error for bad parameters)."""
+def errors_for_the_terminal():
+    """Bahth's errors as click errors: one line, non-zero exit (a usage error for bad
+    parameters), never a traceback."""
     try:
         yield
     except BadRequest as error:
         raise click.UsageError(error.message) from None
-    except (IndexProblem, QueryTimeout, NotFound) as error:
-        raise click.ClickException(str(error)) from None
+    except BahthError as error:
+        raise click.ClickException(error.message) from None
 
 
 @main.command("show")
@@ -192,7 +266,7 @@ def _engine_errors():
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
 def show_command(doc_id, index_dir, similar, as_json) -> None:
     """Print one article in full, the other copies of its story, and similar articles."""
-    with _engine_errors():
+    with errors_for_the_terminal():
         engine = Engine(index_dir)
         document = engine.document(doc_id)
         related = engine.similar(doc_id, similar) if similar else None
@@ -222,7 +296,7 @@ def export_command(out_dir: Path, index_dir: Path, index_name: str) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "mapping.json").write_text(json.dumps(mapping(), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    with _engine_errors(), open(out_dir / "bulk.ndjson", "w", encoding="utf-8") as out:
+    with errors_for_the_terminal(), open(out_dir / "bulk.ndjson", "w", encoding="utf-8") as out:
         count = write_bulk(index_dir, out, index_name)
     click.echo(f"Wrote {count} documents to {out_dir / 'bulk.ndjson'} and the index definition to "
                f"{out_dir / 'mapping.json'}. Load them with:\n"
@@ -259,5 +333,16 @@ def serve_command(index_dir: Path, host: str, port: int, threads: int, rate_limi
         raise click.ClickException(f"no index in {index_dir}: run `bahth index` first")
     options = {"RATE_LIMIT": rate_limit, "RATE_BURST": burst, "QUERY_TIME_LIMIT": time_limit}
     app = create_app({"INDEX_DIR": index_dir, **{k: v for k, v in options.items() if v is not None}})
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C stops)")
-    waitress.serve(app, host=host, port=port, threads=threads, **SERVER_OPTIONS)
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, **SERVER_OPTIONS)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use (another `bahth serve`?); choose another "
+                f"with `bahth serve --port {port + 1}` or `make serve PORT={port + 1}`") from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    click.echo(f"Serving {index_dir} on http://{host}:{server.effective_port}/ (Ctrl+C stops)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")

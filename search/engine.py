@@ -21,10 +21,11 @@ from whoosh import query as wq
 from search.arabic import normalize
 from search.grams import rescore, unpack
 from search.highlight import Highlight, mark_all, snippet
-from search.indexer import IndexProblem, IndexUnreadable, check_schema, live_generation
+from search.errors import IndexProblem, IndexUnreadable, NotFound, Notice
+from search.indexer import check_schema, live_generation, serving_checks
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, ViewData, match
 from search.periods import day_number, day_of, histogram, presets
-from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query
+from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query, fold_source
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
 from search.vocabulary import completions, did_you_mean, similar_terms, typo_tolerance
@@ -33,10 +34,6 @@ NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 FACET_FIELDS = {"source": "source", "category": "category", "date": "year", "month": "month"}
 MAX_OTHERS = 10  # copies of a story listed under its hit
 SIMILAR_TERMS = 20  # words of an article that "more like this" searches for
-
-
-class NotFound(LookupError):
-    """No document with that id."""
 
 
 @dataclass
@@ -82,6 +79,8 @@ class SearchResult:
     suggestion: str | None = None
     histogram: dict = field(default_factory=dict)
     date_presets: list[dict] = field(default_factory=list)
+    #: What the user should know about this search (a filter naming no known source).
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -107,41 +106,62 @@ class SearchResult:
             "facets": self.facets,
             "histogram": self.histogram,
             "date_presets": self.date_presets,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 
-def _fold(name: str) -> str:
-    return " ".join(normalize(word) for word in name.split()).casefold()
+def _resolve_sources(view: IndexView, names, notices: list[Notice]) -> set[str | None]:
+    """The indexed source values that filter ``names`` mean, by one rule for the API, the
+    page, the CLI and ``source:`` clauses: a source's whole name, insensitive to case and
+    Arabic spelling. ``None`` (or "") means "source unknown". A name that matches no
+    source adds a notice (with the sources whose names contain it, if any)."""
+    def by_folded():
+        table: dict[str, list[str]] = {}
+        for value in set(view.column("source")):
+            if value:
+                table.setdefault(fold_source(value), []).append(value)
+        return table
+    table = view.remember(("sources",), by_folded)
+    found: set[str | None] = set()
+    for name in names:
+        if not name:
+            found.add(None)
+            continue
+        folded = fold_source(name)
+        matches = table.get(folded)
+        if matches:
+            found.update(matches)
+            continue
+        near = sorted(v for key, values in table.items() if folded and folded in key for v in values)
+        hint = f"; did you mean {', '.join(near[:3])}?" if near else ""
+        arabic_hint = f"؛ هل تقصد {'، '.join(near[:3])}؟" if near else ""
+        notices.append(Notice("unknown_source", f"no source is named {name!r}{hint}",
+                              f"لا يوجد مصدر باسم «{{echo}}»{arabic_hint}", echo=name))
+    return found
 
 
-def _named_sources(view: IndexView, names: list[str]) -> set[str]:
-    """The sources a ``source:`` clause means: the same name up to spelling, or names
-    containing it (``source:riyadh`` finds ``Al-Riyadh``)."""
-    known = view.remember(("sources",), lambda: {s for s in set(view.column("source")) if s})
-    wanted = [_fold(n) for n in names]
-    return {s for s in known if any(w and w in _fold(s) for w in wanted)}
-
-
-def _query_filter(view: IndexView, compiled: CompiledQuery) -> Callable[[int], bool] | None:
+def _query_filter(view: IndexView, compiled: CompiledQuery, notices: list[Notice]
+                  ) -> Callable[[int], bool] | None:
     """The ``source:`` clauses of the query as a test on a document number."""
     source = view.column("source")
     tests = []
     if compiled.sources:
-        named = _named_sources(view, compiled.sources)
-        tests.append(lambda d: source[d] in named)
+        named = _resolve_sources(view, compiled.sources, notices)
+        tests.append(lambda d: (source[d] or None) in named)
     if compiled.excluded_sources:
-        unwanted = _named_sources(view, compiled.excluded_sources)
-        tests.append(lambda d: source[d] not in unwanted)
+        unwanted = _resolve_sources(view, compiled.excluded_sources, notices)
+        tests.append(lambda d: (source[d] or None) not in unwanted)
     return _all_of(tests)
 
 
-def _facet_filters(view: IndexView, request: SearchRequest) -> dict[str, Callable[[int], bool]]:
+def _facet_filters(view: IndexView, request: SearchRequest, notices: list[Notice]
+                   ) -> dict[str, Callable[[int], bool]]:
     """The filters chosen on facets (source, category, dates), each a test on a document
     number read from the columns. Kept apart so that each facet can be counted without
     its own filter: choosing one source still shows the counts of the others."""
     filters = {}
     if request.sources:
-        wanted = {s or None for s in request.sources}  # None: "source unknown"
+        wanted = _resolve_sources(view, request.sources, notices)
         source = view.column("source")
         filters["source"] = lambda d: (source[d] or None) in wanted
     if request.categories:
@@ -273,6 +293,24 @@ class Engine:
     def doc_count(self) -> int:
         return self._view().searcher.doc_count()
 
+    def health(self) -> int:
+        """The number of documents, once the index has shown it can serve: its columns
+        read, a query run, stored fields read (checked once per index state).
+        Raises IndexUnreadable when it cannot."""
+        view = self._view()
+
+        def check() -> str | None:
+            try:
+                failed = [c.what for c in serving_checks(view.searcher) if not c.ok]
+            except Exception as error:  # damage surfaces as whatever Whoosh trips on
+                return f"{type(error).__name__}: {error}"
+            return "; ".join(failed) or None
+        problem = view.remember(("health",), check)
+        if problem:
+            raise IndexUnreadable(f"the index in {self.index_dir} cannot serve ({problem}); "
+                                  "run `bahth index --check`, then `bahth index --rebuild` with its sources")
+        return view.searcher.doc_count()
+
     def search(self, request: SearchRequest, highlight: bool = True) -> SearchResult:
         """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
         that only need the ranking); everything else is what the API returns."""
@@ -281,8 +319,9 @@ class Engine:
         view = self._view()
         compiled = compile_query(request.q, variants=typo_tolerance(view))
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
-        found = match(view, compiled.groups, compiled.negatives, _query_filter(view, compiled), deadline)
-        filters = _facet_filters(view, request)
+        notices: list[Notice] = []
+        found = match(view, compiled.groups, compiled.negatives, _query_filter(view, compiled, notices), deadline)
+        filters = _facet_filters(view, request, notices)
         any_word = _narrowed(found.any_word, filters)
         every_word = any_word & found.every_word if filters else found.every_word
         # Ranked by relevance, any word may match and coverage orders the hits;
@@ -328,6 +367,7 @@ class Engine:
             suggestion=suggestion,
             histogram=histogram(month_counts),
             date_presets=presets(self._newest(view)),
+            warnings=notices,
         )
 
     @staticmethod

@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from search.analysis import EXACT_MARK, STOPWORDS
 from search.indexer import open_index
-from search.querylang import analyze, compile_query
+from search.querylang import analyze, compile_query, fold_source
 from search.ranking import B, K1
 
 TEXT_FIELDS = ("title", "body")
@@ -60,6 +60,7 @@ def mapping() -> dict:
                 **{field: text_field() for field in TEXT_FIELDS},
                 **{f"{field}_{kind}": terms for field in TEXT_FIELDS for kind in ("stems", "exact")},
                 "source": {"type": "keyword"},
+                "source_folded": {"type": "keyword"},  # what source filters compare (fold_source)
                 "category": {"type": "keyword"},
                 "date": {"type": "date", "format": "yyyy-MM-dd"},
                 "url": {"type": "keyword", "index": False},
@@ -85,7 +86,9 @@ def documents(index_dir: Path) -> Iterator[dict]:
                 record[field] = text
                 record[f"{field}_stems"], record[f"{field}_exact"] = analyzed(text or "")
             date = stored.get("date")
-            record.update(source=stored.get("source"), category=stored.get("category"),
+            source = stored.get("source")
+            record.update(source=source, source_folded=fold_source(source) if source else None,
+                          category=stored.get("category"),
                           date=date.date().isoformat() if date else None, url=stored.get("url"),
                           story=stored.get("story"))
             yield record
@@ -126,7 +129,8 @@ def _leaf(q: wq.Query) -> dict:
 def query_dsl(q: str) -> dict:
     """A Bahth query string as an Elasticsearch/OpenSearch ``query`` with the same
     matching and scoring (any word matches; the words' BM25 scores add up). Source
-    clauses become filters on the exact source names they name here."""
+    clauses become filters on the folded source name (one rule with the product's
+    filters: a source's whole name, any case and Arabic spelling)."""
     compiled = compile_query(q)
     clauses: dict = {}
     if compiled.groups:
@@ -135,10 +139,11 @@ def query_dsl(q: str) -> dict:
     if compiled.negatives:
         clauses["must_not"] = [_leaf(negative) for negative in compiled.negatives]
     if compiled.sources or compiled.excluded_sources:
+        def named(name: str) -> dict:
+            return {"term": {"source_folded": {"value": fold_source(name)}}}
         clauses["filter"] = [{"bool": {
-            **({"should": [{"wildcard": {"source": {"value": f"*{name}*", "case_insensitive": True}}}
-                           for name in compiled.sources], "minimum_should_match": 1} if compiled.sources else {}),
-            **({"must_not": [{"wildcard": {"source": {"value": f"*{name}*", "case_insensitive": True}}}
-                             for name in compiled.excluded_sources]} if compiled.excluded_sources else {}),
+            **({"should": [named(n) for n in compiled.sources], "minimum_should_match": 1}
+               if compiled.sources else {}),
+            **({"must_not": [named(n) for n in compiled.excluded_sources]} if compiled.excluded_sources else {}),
         }}]
     return {"bool": clauses} if clauses else {"match_all": {}}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -23,19 +24,19 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Protocol
 
-from tqdm import tqdm
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.index import LockError
 
 from search import grams
 from search.analysis import EXACT_MARK
-from search.ingest import Document, Skip, read_documents
+from search.errors import IndexProblem
+from search.ingest import Document, Skip, count_inputs, read_documents
 from search.periods import day_number
 from search.schema import SCHEMA_VERSION, make_schema
-from search.stories import StoryFinder, pack, signature
+from search.stories import StoryFinder, fingerprint, pack
 
 CURRENT = "CURRENT"
 MANIFEST = "bahth.json"
@@ -43,18 +44,6 @@ LOCK = ".build.lock"
 #: Segment files stay separate (``compound=False``): Whoosh reads a compound segment
 #: through an in-memory copy of each part, hundreds of MB per open searcher.
 KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still be reading it)
-
-
-class IndexProblem(Exception):
-    """The index is missing, busy, or cannot be built; the message says what to do."""
-
-    code = "no_index"
-
-
-class IndexUnreadable(IndexProblem):
-    """The live index exists but Whoosh cannot read it (damaged files)."""
-
-    code = "index_unreadable"
 
 
 @dataclass
@@ -70,6 +59,7 @@ class Summary:
     unchanged: int = 0  # documents identical to the indexed copy, left alone
     deleted: int = 0
     notes: list[str] = field(default_factory=list)  # what the build found and repaired
+    refused: str | None = None  # why nothing was changed (a rebuild that read no document)
 
 
 def live_generation(index_dir: Path) -> Path | None:
@@ -106,9 +96,9 @@ def read_manifest(generation: Path) -> dict:
 
 
 def document_fields(doc: Document, stories: StoryFinder) -> dict:
-    sig = signature(doc.body)
+    story_print = fingerprint(doc.body)
     fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint, "day": 0,
-              "story": stories.add(doc.id, sig, doc.date), "minhash": pack(sig) if sig else b"",
+              "story": stories.add(doc.id, story_print, doc.date), "minhash": pack(story_print),
               "stems": grams.pack(grams.stem_text(f"{doc.title or ''}\n{doc.body}"))}
     for name in ("title", "source", "category", "url"):
         value = getattr(doc, name)
@@ -192,17 +182,46 @@ def _save_manifest(generation: Path, manifest: dict) -> None:
     os.replace(tmp, generation / MANIFEST)
 
 
-def _write_manifest(generation: Path, summary: Summary) -> None:
+def _checksums(generation: Path, previous: dict | None) -> dict:
+    """name -> [size, mtime_ns, blake2b] of every file of a generation but the manifest and
+    Whoosh's lock. Segment files never change once written, so the checksum of a file
+    whose size and time are those recorded before is taken over, not recomputed."""
+    previous = previous or {}
+    out = {}
+    for path in sorted(generation.iterdir()):
+        if not path.is_file() or path.name.startswith(MANIFEST) or path.name.endswith("WRITELOCK"):
+            continue
+        stat = path.stat()
+        known = previous.get(path.name)
+        if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+            out[path.name] = known
+        else:
+            out[path.name] = [stat.st_size, stat.st_mtime_ns, _file_hash(path)]
+    return out
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_manifest(generation: Path, summary: Summary, previous: dict | None = None) -> None:
     with whoosh_index.open_dir(str(generation)).searcher() as searcher:
         summary.total = searcher.doc_count()
     _save_manifest(generation, {"schema_version": SCHEMA_VERSION, "documents": summary.total,
-                                "updated": _now()})
+                                "updated": _now(),
+                                "files": _checksums(generation, (previous or {}).get("files"))})
 
 
-def _add_all(writer, items: Iterable, summary: Summary, progress: bool) -> None:
+def _add_all(writer, items: Iterable, summary: Summary, progress: Progress | None) -> None:
     """A fresh generation: every document is new."""
     stories = StoryFinder()
-    for item in tqdm(items, unit=" doc", disable=not progress, desc="indexing"):
+    for item in items:
+        if progress:
+            progress.advance()
         if isinstance(item, Skip):
             summary.skipped.append(item)
             continue
@@ -211,11 +230,14 @@ def _add_all(writer, items: Iterable, summary: Summary, progress: bool) -> None:
         summary.warnings.extend((item.where, w) for w in item.warnings)
 
 
-def _merge_in(writer, searcher, items: Iterable, summary: Summary, progress: bool) -> None:
+def _merge_in(writer, searcher, items: Iterable, summary: Summary, progress: Progress | None) -> None:
     """The live generation: new ids are added, changed ones replaced, unchanged ones
     (same content fingerprint) left alone."""
-    stories = StoryFinder.from_index(searcher.reader())
-    for item in tqdm(items, unit=" doc", disable=not progress, desc="updating"):
+    stories = StoryFinder.from_index(searcher.reader(),
+                                     lambda docnum: searcher.stored_fields(docnum).get("body", ""))
+    for item in items:
+        if progress:
+            progress.advance()
         if isinstance(item, Skip):
             summary.skipped.append(item)
             continue
@@ -246,7 +268,7 @@ def _live_writer(index_dir: Path, summary: Summary):
     manifest = read_manifest(live)
     # Until the commit is done the count is unknown: a writer killed right after Whoosh's
     # commit must not leave a manifest that --check would take for lost documents.
-    _save_manifest(live, {**manifest, "documents": None, "update_started": _now()})
+    _save_manifest(live, {**manifest, "documents": None, "files": None, "update_started": _now()})
     try:
         with ix.searcher() as searcher:
             yield writer, searcher
@@ -255,12 +277,13 @@ def _live_writer(index_dir: Path, summary: Summary):
         _save_manifest(live, manifest)
         raise
     writer.commit()
-    _write_manifest(live, summary)
+    _write_manifest(live, summary, manifest)
     summary.generation = live.name
 
 
-def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress: bool) -> None:
-    """Build a complete generation beside the live one, check it, switch to it."""
+def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress: Progress | None) -> None:
+    """Build a complete generation beside the live one, check it, switch to it. A build
+    that holds no document replaces nothing: the live index stays (``summary.refused``)."""
     summary.rebuilt = True
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     generation = index_dir / f"gen-{stamp}-{os.getpid()}"
@@ -273,7 +296,16 @@ def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress
         except BaseException:
             writer.cancel()
             raise
+        if not summary.indexed:
+            writer.cancel()
+            shutil.rmtree(generation, ignore_errors=True)
+            _refuse_empty(index_dir, summary)
+            return
+        if progress:
+            progress.phase("writing the index files")
         writer.commit(optimize=True)
+        if progress:
+            progress.phase("checking the new index")
         _write_manifest(generation, summary)  # counts what the new index holds
         if summary.total != summary.indexed:
             raise IndexProblem(f"new index holds {summary.total} documents, expected {summary.indexed}")
@@ -285,14 +317,37 @@ def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress
     summary.generation = generation.name
 
 
+def _refuse_empty(index_dir: Path, summary: Summary) -> None:
+    """No document could be read: say so, and keep what is served."""
+    live = live_generation(index_dir)
+    what = "no document could be read from the inputs"
+    if live is None:
+        summary.refused = f"{what}; no index was built"
+        return
+    summary.total = read_manifest(live).get("documents") or 0
+    summary.generation = live.name
+    summary.refused = f"{what}; the live index ({summary.total} documents) was kept as it was"
+
+
+class Progress(Protocol):
+    """What a long build reports as it goes (the CLI shows it)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self) -> None: ...  # one input read (indexed or skipped)
+    def phase(self, text: str) -> None: ...  # a step after the inputs are read
+
+
 def build_index(paths: Iterable[Path], index_dir: Path, rebuild: bool = False,
-                progress: bool = False, update: bool = False) -> Summary:
+                progress: Progress | None = None, update: bool = False) -> Summary:
     """Index ``paths`` into ``index_dir``: a new generation when ``rebuild`` or when there
     is no index yet, otherwise an update of the live one (new ids added, changed ones
     replaced). ``update=True`` insists on updating: no index is an error."""
     index_dir = Path(index_dir)
     started = time.perf_counter()
     summary = Summary()
+    paths = list(paths)
+    if progress:
+        progress.start(count_inputs(paths))
     items = read_documents(paths)
     with _build_lock(index_dir, summary):
         if rebuild or (not update and live_generation(index_dir) is None):
@@ -300,6 +355,8 @@ def build_index(paths: Iterable[Path], index_dir: Path, rebuild: bool = False,
         else:
             with _live_writer(index_dir, summary) as (writer, searcher):
                 _merge_in(writer, searcher, items, summary, progress)
+                if progress:
+                    progress.phase("writing the index files")
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -344,6 +401,7 @@ def check_index(index_dir: Path) -> list[Check]:
     except IndexProblem as problem:
         return checks + [Check(False, str(problem))]
     checks.append(Check(True, f"analyzer version {SCHEMA_VERSION}"))
+    checks += verify_files(generation, manifest)
     try:
         ix = whoosh_index.open_dir(str(generation))
         with ix.searcher() as searcher:
@@ -355,12 +413,7 @@ def check_index(index_dir: Path) -> list[Check]:
                                           "the index holds what was committed before or by it)"))
             else:
                 checks.append(Check(count == expected, f"{count} documents (manifest says {expected})"))
-            if count:
-                term = _frequent_body_term(searcher)
-                hits = searcher.search(wq.Term("body", term), limit=3)
-                readable = hits.scored_length() > 0 and all("id" in hit.fields() for hit in hits)
-                checks.append(Check(readable, f"sample query {term!r}: {len(hits)} hits, "
-                                              "stored fields readable"))
+            checks += serving_checks(searcher)
     except Exception as error:  # any damage shows up here as some exception from Whoosh
         checks.append(Check(False, f"cannot read the index ({type(error).__name__}: {error}): "
                                    "run `bahth index --rebuild` with its sources"))
@@ -368,6 +421,39 @@ def check_index(index_dir: Path) -> list[Check]:
     if debris:
         checks.append(Check(True, f"note: {len(debris)} unfinished build(s) left by a stopped "
                                   "`bahth index`; the next build removes them"))
+    return checks
+
+
+def verify_files(generation: Path, manifest: dict) -> list[Check]:
+    """The generation's files against the sizes and checksums written when it was built."""
+    recorded = manifest.get("files")
+    if recorded is None:
+        return [Check(True, "file checksums not verified (none recorded: an update did not finish, "
+                            "or the index predates them)")]
+    wrong = [name for name, (size, _, digest) in recorded.items()
+             if not (generation / name).is_file() or (generation / name).stat().st_size != size
+             or _file_hash(generation / name) != digest]
+    if wrong:
+        return [Check(False, f"{len(wrong)} of {len(recorded)} files differ from what was written "
+                             f"({', '.join(sorted(wrong)[:3])}{' …' if len(wrong) > 3 else ''}): the index "
+                             "is damaged; run `bahth index --rebuild` with its sources")]
+    return [Check(True, f"{len(recorded)} files match their checksums")]
+
+
+def serving_checks(searcher) -> list[Check]:
+    """What serving needs, tried the way the server does it: every column read whole, a
+    query run, the stored fields of its hits read. Raises what Whoosh raises on damage."""
+    reader = searcher.reader()
+    columns = [name for name, field in searcher.schema.items() if field.column_type]
+    for name in columns:
+        if reader.has_column(name):
+            list(reader.column_reader(name, translate=False))
+    checks = [Check(True, f"{len(columns)} columns readable")]
+    if searcher.doc_count():
+        term = _frequent_body_term(searcher)
+        hits = searcher.search(wq.Term("body", term), limit=3)
+        readable = hits.scored_length() > 0 and all("id" in hit.fields() for hit in hits)
+        checks.append(Check(readable, f"sample query {term!r}: {len(hits)} hits, stored fields readable"))
     return checks
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Union
 
 from search.clean import clean_text, parse_page
+from search.errors import InputError
 
 METADATA_FILE = "metadata.json"
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -30,10 +31,6 @@ MAX_RECORD_BYTES = 8 * 1024 * 1024
 #: Dates outside this range are data errors (a scraper's epoch 0001, a typo'd 2202).
 MIN_YEAR = 1800
 FUTURE_TOLERANCE = dt.timedelta(days=1)  # time zones: "tomorrow" may already be today somewhere
-
-
-class IngestError(Exception):
-    """An input that cannot be read at all (a missing path, a broken metadata file)."""
 
 
 @dataclass
@@ -181,9 +178,9 @@ def _load_metadata(folder: Path) -> dict:
     try:
         data = json.loads(decode(path.read_bytes())[0])
     except (ValueError, UnicodeDecodeError) as error:
-        raise IngestError(f"{path}: not valid JSON ({error})") from None
+        raise InputError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, dict):
-        raise IngestError(f"{path}: expected an object mapping file names to metadata")
+        raise InputError(f"{path}: expected an object mapping file names to metadata")
     return data
 
 
@@ -255,7 +252,25 @@ def _input_files(path: Path) -> list[Path]:
             p for p in path.rglob("*")
             if p.is_file() and (p.suffix == ".txt" or p.name.endswith(JSONL_SUFFIXES))
         )
-    raise IngestError(f"{path}: no such file or directory")
+    raise InputError(f"{path}: no such file or directory")
+
+
+def count_inputs(paths: Iterable[Path]) -> int:
+    """About how many inputs ``paths`` hold (lines of JSON Lines files, .txt files), read
+    fast, for a progress total; unreadable files count as one."""
+    total = 0
+    for file in (f for p in paths for f in _input_files(Path(p))):
+        if not file.name.endswith(JSONL_SUFFIXES):
+            total += 1
+            continue
+        opener = gzip.open if file.name.endswith(".gz") else open
+        try:
+            with opener(file, "rb") as handle:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+        except (OSError, EOFError):
+            lines = 1
+        total += max(lines, 1)
+    return total
 
 
 def read_documents(paths: Iterable[Path]) -> Iterator[Item]:

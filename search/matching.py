@@ -20,6 +20,7 @@ from whoosh import query as wq
 from whoosh.collectors import WrappingCollector
 from whoosh.reading import TermNotFound
 
+from search.errors import QueryTimeout
 from search.ranking import B, K1
 
 Scores = dict[int, float]
@@ -32,10 +33,6 @@ SCAN_EXPANSIONS = 5000
 MAX_EXPANSIONS = 64
 MEMO_SIZE = 2000
 _MISSING = object()
-
-
-class QueryTimeout(Exception):
-    """The search ran past its time limit and was abandoned."""
 
 
 class Deadline:
@@ -119,7 +116,9 @@ class IndexView:
         if column is None:
             with self._data.lock:
                 if name not in self._columns:
-                    self._columns[name] = list(self.searcher.reader().column_reader(name))
+                    reader = self.searcher.reader()
+                    self._columns[name] = (list(reader.column_reader(name)) if reader.has_column(name)
+                                           else [None] * reader.doc_count_all())
                 column = self._columns[name]
         return column
 

@@ -47,6 +47,12 @@ _FIELD_WORD = re.compile(rf"(-?)({_FIELD}):(.*)", re.IGNORECASE | re.DOTALL)
 MIN_PREFIX = 2
 
 
+def fold_source(name: str) -> str:
+    """A source's name as filters compare it: words only, any case, any Arabic spelling
+    (``al-riyadh`` = ``Al Riyadh``; ``الجزيره`` = ``الجزيرة``)."""
+    return " ".join(normalize(word) for word in TOKEN_PATTERN.findall(name)).casefold()
+
+
 @dataclass
 class Clause:
     text: str

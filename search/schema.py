@@ -4,10 +4,11 @@ from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import ANALYZER
+from search.stories import RECORD_BYTES
 
 #: Bump when the schema or the analysis chain changes: an index built by another
 #: version must be rebuilt, not updated.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def make_schema() -> Schema:
@@ -26,9 +27,10 @@ def make_schema() -> Schema:
         url=STORED,
         fingerprint=STORED,
         # Near-duplicates (search.stories): the story's id, and this article's MinHash
-        # signature so that an update can place new articles in existing stories.
+        # signature and exact-text key so that an update can place new articles in
+        # existing stories.
         story=ID(stored=True, sortable=True),
-        minhash=COLUMN(columns.VarBytesColumn()),
+        minhash=COLUMN(columns.FixedBytesColumn(RECORD_BYTES)),
         # The stems of title and body, in order (search.grams), for the second ranking stage.
         stems=COLUMN(columns.VarBytesColumn()),
     )

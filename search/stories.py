@@ -1,127 +1,203 @@
 """One wire story, many outlets: near-duplicate articles found at index time.
 
-Each article's body becomes the set of its word 3-shingles (normalized words), summarised
-by a MinHash signature: for each of ``HASHES`` fixed random masks, the smallest
-``crc32(shingle) ^ mask``. Two articles agree on one signature position with probability
-equal to the Jaccard similarity of their shingle sets. Locality-sensitive hashing finds
-candidates without comparing every pair: the signature is cut into ``BANDS`` bands, and
-articles sharing any whole band are compared; an article joins a story when its estimated
-similarity to the story's first article is at least ``THRESHOLD``. With 5 bands of 4 rows
-a pair at 0.8 similarity is found 93% of the time, one at 0.3 under 1%.
+An article's text is the set of its word 3-shingles (normalized words, hashed). Two
+articles carry the same story when the Jaccard similarity of those sets is at least
+THRESHOLD (0.4: on the 85k news corpus, pairs above it are rewrites of one report by
+different outlets; below 0.3 they share boilerplate or a subject, not a story; see
+bench/stories.py and bench/RESULTS.md).
 
-The story of an article is the id of the first article of its story (its own id when it
-has no twin); the search engine collapses hits that share one.
+Comparing every pair is out of the question, so candidates come from locality-sensitive
+hashing: a MinHash signature of HASHES values (each the smallest of a random
+multiply-shift hash over the shingles), cut into BANDS bands of ROWS rows; articles
+sharing a whole band, or the exact same text, meet in a bucket. With 20 bands of 2 rows
+a pair at similarity 0.4 meets 97% of the time, one at 0.5 99.7%; every earlier member
+of a bucket is a candidate.
+
+A candidate nominates its story; the new article joins the story whose *first* article
+it is most similar to (exact Jaccard of the full shingle sets, at least THRESHOLD) and
+that was published within MAX_DAYS_APART days of it. Comparing with the first article,
+not with the nominating one, keeps chains of small edits from gluing unrelated articles
+together.
+
+The story of an article is the id of its story's first article (its own id when it has
+no twin); the search engine collapses hits that share one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
-import struct
+import hashlib
 import zlib
-from typing import Iterable
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
 
 from search.analysis import TOKEN_PATTERN
 from search.arabic import normalize
 from search.periods import day_of
 
 SHINGLE = 3
-HASHES = 20
-BANDS = 5
+HASHES = 40
+BANDS = 20
 ROWS = HASHES // BANDS
-THRESHOLD = 0.6
-#: Only shingles whose hash is 0 modulo this are kept: a content-defined sample, the
-#: same in every copy of a text, that makes the signature four times cheaper.
-SAMPLE = 4
-#: Texts with fewer sampled shingles than this are too short to call copies of anything.
-MIN_SHINGLES = 8
+#: Exact Jaccard similarity of the shingle sets from which two articles are one story.
+THRESHOLD = 0.4
+#: Texts with fewer shingles (about twenty words) get no signature: only an identical
+#: text finds them (short leads share too much phrasing to tell stories apart).
+MIN_SHINGLES = 20
 #: Copies of one story are published within days of each other; the same text a
 #: month later (a recurring bulletin, a boilerplate notice) is another story.
 MAX_DAYS_APART = 7
-_MASKS = tuple(random.Random(20261122).getrandbits(32) for _ in range(HASHES))
-_PACK = struct.Struct(f"<{HASHES}I")
+#: Members of one bucket looked at, newest first (a boilerplate band may hold thousands).
+MAX_BUCKET = 200
+
+_rng = np.random.default_rng(20261129)
+_MULTIPLIERS = _rng.integers(1, 2**63, size=HASHES, dtype=np.uint64) | np.uint64(1)
+_OFFSETS = _rng.integers(0, 2**63, size=HASHES, dtype=np.uint64)
+_SHIFT = np.uint64(32)
+_MIX = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77))
+_LOW32 = np.uint64(0xFFFFFFFF)
+#: What the ``minhash`` column holds per article: the signature (low 16 bits of each
+#: value, enough to tell equal rows apart) and the 8-byte key of its exact text.
+SIGNATURE_DTYPE = np.dtype("<u2")
+RECORD_BYTES = HASHES * SIGNATURE_DTYPE.itemsize + 8
 
 
-def shingles(text: str) -> set[int]:
-    """Hashes of the sampled word 3-shingles of ``text`` (normalized words). crc32 keeps
-    them the same in every process (Python's own str hash is salted per process)."""
-    words = list(map(zlib.crc32, map(str.encode, map(normalize, TOKEN_PATTERN.findall(text)))))
-    mixed = {(a * 0x9E3779B1 + b * 0x85EBCA77 + c) & 0xFFFFFFFF
-             for a, b, c in zip(words, words[1:], words[2:])}
-    return {h for h in mixed if h % SAMPLE == 0}
+@dataclass(frozen=True)
+class Print:
+    """What story detection knows of one text."""
+
+    shingles: np.ndarray  # sorted unique uint32 hashes of its word 3-shingles
+    signature: np.ndarray | None  # HASHES uint16 values, None when the text is too short
+    exact: bytes  # 8 bytes identifying the exact (normalized) word sequence
 
 
-def signature(text: str) -> tuple[int, ...] | None:
-    """The MinHash signature of ``text``, or None when it is too short to compare."""
-    hashes = shingles(text)
-    if len(hashes) < MIN_SHINGLES:
+def word_hashes(text: str) -> np.ndarray:
+    """crc32 of each normalized word of ``text`` (the same in every process, unlike ``hash``)."""
+    words = map(normalize, TOKEN_PATTERN.findall(text))
+    return np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64)
+
+
+def fingerprint(text: str) -> Print:
+    words = word_hashes(text)
+    exact = hashlib.blake2b(words.tobytes(), digest_size=8).digest()
+    if len(words) < SHINGLE:
+        return Print(np.zeros(0, np.uint32), None, exact)
+    mixed = (words[:-2] * _MIX[0] + words[1:-1] * _MIX[1] + words[2:]) & _LOW32
+    shingles = np.unique(mixed.astype(np.uint32))
+    signature = None
+    if len(shingles) >= MIN_SHINGLES:
+        hashed = (_MULTIPLIERS[:, None] * shingles.astype(np.uint64)[None, :] + _OFFSETS[:, None]) >> _SHIFT
+        signature = hashed.min(axis=1).astype(SIGNATURE_DTYPE)
+    return Print(shingles, signature, exact)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted sets of shingle hashes."""
+    if not len(a) or not len(b):
+        return 0.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)
+
+
+def pack(fp: Print) -> bytes:
+    """The ``minhash`` column value of an article: signature (zeros if none) + exact key."""
+    signature = fp.signature if fp.signature is not None else np.zeros(HASHES, SIGNATURE_DTYPE)
+    return signature.tobytes() + fp.exact
+
+
+def unpack(data: bytes) -> tuple[np.ndarray | None, bytes] | None:
+    if len(data) != RECORD_BYTES:
         return None
-    return tuple(min(map(mask.__xor__, hashes)) for mask in _MASKS)
+    signature = np.frombuffer(data[:-8], dtype=SIGNATURE_DTYPE)
+    return (signature if signature.any() else None), data[-8:]
 
 
-def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
-    return sum(x == y for x, y in zip(a, b)) / HASHES
-
-
-def pack(sig: tuple[int, ...]) -> bytes:
-    return _PACK.pack(*sig)
-
-
-def unpack(data: bytes) -> tuple[int, ...] | None:
-    return _PACK.unpack(data) if len(data) == _PACK.size else None
-
-
-def _bands(sig: tuple[int, ...]) -> Iterable[int]:
-    for band in range(BANDS):
-        yield hash((band, sig[band * ROWS:(band + 1) * ROWS]))
+def bucket_keys(signature: np.ndarray | None, exact: bytes) -> list[bytes]:
+    """The LSH buckets of an article: one per band of its signature, one for its exact text."""
+    keys = [b"x" + exact]
+    if signature is not None:
+        raw = signature.tobytes()
+        width = ROWS * signature.itemsize
+        keys += [bytes((band,)) + raw[band * width:(band + 1) * width] for band in range(BANDS)]
+    return keys
 
 
 class StoryFinder:
-    """Assigns each article to a story as articles arrive (in index order)."""
+    """Assigns each article to a story as articles arrive (in index order).
 
-    def __init__(self):
-        self._by_band: dict[int, str] = {}  # band key -> story id
-        #: story id -> signature and day number of the story's first article
-        self._first: dict[str, tuple[tuple[int, ...], int | None]] = {}
+    ``shingles_of``: the shingles of an already indexed story head, for a finder built
+    from an index (:meth:`from_index`), which keeps signatures but not shingle sets.
+    """
 
-    def add(self, doc_id: str, sig: tuple[int, ...] | None, day: dt.date | None = None,
-            story: str | None = None) -> str:
-        """The story of a new article (``story`` when it is already known, from the index)."""
-        if sig is None:
-            return story or doc_id
+    def __init__(self, shingles_of: Callable[[str], np.ndarray] | None = None):
+        self._buckets: dict[bytes, list[int]] = defaultdict(list)  # key -> member numbers
+        self._member_story: list[str] = []
+        #: story id -> shingles (None: ask ``shingles_of``) and day of its first article
+        self._heads: dict[str, tuple[np.ndarray | None, int | None]] = {}
+        self._shingles_of = shingles_of
+
+    def add(self, doc_id: str, fp: Print, day: dt.date | None = None) -> str:
+        """The story of a new article."""
         ordinal = day.toordinal() if day else None
-        if story is None:
-            story = self._find(sig, ordinal) or doc_id
-        if story not in self._first:
-            self._first[story] = (sig, ordinal)
-            for key in _bands(sig):
-                self._by_band.setdefault(key, story)
+        keys = bucket_keys(fp.signature, fp.exact)
+        story = self._find(fp.shingles, ordinal, keys) or doc_id
+        self._remember(story, keys, fp.shingles, ordinal)
         return story
 
-    def _find(self, sig: tuple[int, ...], ordinal: int | None) -> str | None:
-        best, best_similarity = None, THRESHOLD
-        for key in _bands(sig):
-            story = self._by_band.get(key)
-            if story is None:
+    def _remember(self, story: str, keys: list[bytes], shingles: np.ndarray | None,
+                  ordinal: int | None) -> None:
+        if story not in self._heads:
+            self._heads[story] = (shingles, ordinal)
+        member = len(self._member_story)
+        self._member_story.append(story)
+        for key in keys:
+            self._buckets[key].append(member)
+
+    def _head_shingles(self, story: str) -> tuple[np.ndarray, int | None]:
+        shingles, ordinal = self._heads[story]
+        if shingles is None:
+            shingles = self._shingles_of(story)
+            self._heads[story] = (shingles, ordinal)
+        return shingles, ordinal
+
+    def _find(self, shingles: np.ndarray, ordinal: int | None, keys: list[bytes]) -> str | None:
+        best, best_similarity = None, 0.0
+        looked: set[str] = set()
+        for key in keys:
+            members = self._buckets.get(key)
+            if not members:
                 continue
-            first, first_ordinal = self._first[story]
-            if ordinal and first_ordinal and abs(ordinal - first_ordinal) > MAX_DAYS_APART:
-                continue
-            score = similarity(sig, first)
-            if score >= best_similarity:
-                best, best_similarity = story, score
+            for member in reversed(members[-MAX_BUCKET:]):
+                story = self._member_story[member]
+                if story in looked:
+                    continue
+                looked.add(story)
+                head, head_ordinal = self._head_shingles(story)
+                if ordinal and head_ordinal and abs(ordinal - head_ordinal) > MAX_DAYS_APART:
+                    continue
+                similarity = jaccard(shingles, head)
+                if similarity >= THRESHOLD and similarity > best_similarity:
+                    best, best_similarity = story, similarity
         return best
 
     @classmethod
-    def from_index(cls, reader) -> "StoryFinder":
-        """The stories already in an index (to place the articles an update adds)."""
-        finder = cls()
+    def from_index(cls, reader, text_of: Callable[[int], str]) -> "StoryFinder":
+        """The stories already in an index (to place the articles an update adds).
+        A story's first article in index order stands for it; its shingles are
+        recomputed from its text (``text_of(docnum)``) when a new article needs them."""
+        first_doc: dict[str, int] = {}
+        finder = cls(lambda story: fingerprint(text_of(first_doc[story])).shingles)
         stories = reader.column_reader("story")
         minhashes = reader.column_reader("minhash")
         days = reader.column_reader("day")
         for docnum in reader.all_doc_ids():
-            story, sig, day = stories[docnum], unpack(minhashes[docnum]), days[docnum]
-            if story and sig:  # the first signature seen stands for its story
-                finder.add(story, sig, day_of(day), story)
+            story, record = stories[docnum], unpack(minhashes[docnum])
+            if not story or record is None:
+                continue
+            first_doc.setdefault(story, docnum)
+            day = day_of(days[docnum])
+            finder._remember(story, bucket_keys(*record), None, day.toordinal() if day else None)
         return finder

@@ -166,6 +166,8 @@ def _find_surface(view: IndexView, term: str) -> str | None:
         if not reader.doc_frequency(field, term):
             continue
         postings = reader.postings(field, term)
+        if not postings.is_active():  # only deleted articles used it
+            continue
         text = view.searcher.stored_fields(postings.id()).get(field) or ""
         for token in TOKEN_PATTERN.findall(text):
             if normalize(token) == word:

@@ -119,3 +119,42 @@ def test_index_modes_cannot_be_combined(tmp_path):
     result = invoke("index", "--index-dir", tmp_path, "--rebuild", "--check")
     assert result.exit_code == 2 and "cannot be combined" in result.output
     assert invoke("index", "--index-dir", tmp_path, "--delete", "x", "seeds").exit_code == 2
+
+
+def test_a_busy_port_is_one_line_that_says_what_to_do(tmp_path):
+    invoke("index", "--index-dir", tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bahth = os.path.join(os.path.dirname(sys.executable), "bahth")
+        done = subprocess.run([bahth, "serve", "--index-dir", str(tmp_path), "--port", str(port)],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "Traceback" not in done.stderr + done.stdout
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1 and f"port {port}" in message and "in use" in message
+    assert "--port" in message and "make serve PORT=" in message
+
+
+def test_a_rebuild_from_garbage_changes_nothing_and_says_so(tmp_path):
+    assert invoke("index", "--index-dir", tmp_path).exit_code == 0
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    result = invoke("index", garbage, "--rebuild", "--index-dir", tmp_path)
+    assert result.exit_code == 1 and "kept" in result.output and "5 documents" in result.output
+    assert "Traceback" not in result.output
+    assert invoke("search", "القسام", "--index-dir", tmp_path).output.startswith("2 results")
+    assert "ok" in invoke("index", "--check", "--index-dir", tmp_path).output
+
+
+def test_progress_lines_when_the_output_is_not_a_terminal(tmp_path, monkeypatch):
+    from search.cli import LineProgress
+
+    monkeypatch.setattr(LineProgress, "EVERY", 0.0)  # a line per article instead of every 10 s
+    result = CliRunner().invoke(main, ["index", "--index-dir", str(tmp_path)])
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 0 and lines[0] == "indexing about 5 articles"
+    assert any(line.startswith("indexing: 3 of about 5 (60%)") and "per second" in line and "left" in line
+               for line in lines)
+    assert any("writing the index files" in line for line in lines)
+    assert "indexing" not in invoke("index", "--index-dir", tmp_path, "--rebuild", "--quiet").output

@@ -7,7 +7,7 @@ import pytest
 
 from search.engine import Engine
 from search.indexer import CURRENT, IndexProblem, build_index, check_index, delete_documents, live_generation
-from search.ingest import IngestError
+from search.errors import InputError
 from search.paths import SEEDS_DIR
 from search.request import SearchRequest
 from tests.conftest import record
@@ -28,7 +28,7 @@ def test_failed_rebuild_leaves_the_served_index_untouched(tmp_path):
     first = build_index([SEEDS_DIR], tmp_path)
     engine = Engine(tmp_path)
     assert engine.search(SearchRequest(q="حماس")).total == 5
-    with pytest.raises(IngestError):
+    with pytest.raises(InputError):
         build_index([SEEDS_DIR, tmp_path / "missing.jsonl"], tmp_path, rebuild=True)
     assert (tmp_path / CURRENT).read_text().strip() == first.generation
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == [first.generation]
@@ -144,3 +144,62 @@ def test_segments_are_separate_files_not_one_compound_file(tmp_path):
     corpus.write_text(record("n1", "خبر إضافي") + "\n", "utf-8")
     build_index([corpus], tmp_path, update=True)
     assert not list(generation.glob("*.seg"))
+
+
+def test_a_rebuild_that_reads_no_document_keeps_the_live_index(tmp_path):
+    first = build_index([SEEDS_DIR], tmp_path)
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_bytes(b"\x00\x01\xff binary \xfe\x00" * 200)
+    summary = build_index([garbage], tmp_path, rebuild=True)
+    assert summary.indexed == 0 and summary.skipped and "kept" in summary.refused
+    assert live_generation(tmp_path).name == first.generation == summary.generation
+    assert sorted(p.name for p in tmp_path.glob("gen-*")) == [first.generation]
+    assert count(tmp_path, "حماس") == 5 and all(c.ok for c in check_index(tmp_path))
+    # With no index yet, nothing is built either (and nothing is served).
+    assert "no index was built" in build_index([garbage], tmp_path / "new").refused
+    assert live_generation(tmp_path / "new") is None
+
+
+def test_an_index_emptied_on_purpose_is_an_empty_archive_not_an_error(tmp_path):
+    from web import create_app
+
+    build_index([SEEDS_DIR], tmp_path)
+    ids = [hit.id for hit in Engine(tmp_path).search(SearchRequest(per_page=10)).hits]
+    assert delete_documents(ids, tmp_path).total == 0
+    assert count(tmp_path) == 0 and count(tmp_path, "حماس") == 0
+    client = create_app({"INDEX_DIR": tmp_path}).test_client()
+    for path in ("/", "/?q=حماس", "/api/search?q=حماس&sort=date", "/feed?q=حماس", "/api/suggest?q=حم"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/healthz").get_json() == {"status": "ok", "documents": 0}
+    assert all(c.ok for c in check_index(tmp_path))
+
+
+def test_check_verifies_every_file_against_its_checksum(tmp_path):
+    summary = build_index([SEEDS_DIR], tmp_path)
+    assert any("files match their checksums" in c.what and c.ok for c in check_index(tmp_path))
+    terms = next((tmp_path / summary.generation).glob("*.trm"))
+    data = bytearray(terms.read_bytes())
+    data[1000:1000 + 4096] = bytes(4096)  # 4 KB overwritten: Whoosh still reads it "fine"
+    terms.write_bytes(data)
+    failed = [c.what for c in check_index(tmp_path) if not c.ok]
+    assert len(failed) == 1 and terms.name in failed[0] and "--rebuild" in failed[0]
+    # An update renews the checksums of what it changed and keeps the others.
+    build_index([SEEDS_DIR], tmp_path / "other")
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(record("n1", "خبر إضافي عن المصالحة") + "\n", "utf-8")
+    build_index([extra], tmp_path / "other", update=True)
+    assert all(c.ok for c in check_index(tmp_path / "other"))
+
+
+def test_health_reads_what_serving_needs(tmp_path):
+    from web import create_app
+
+    summary = build_index([SEEDS_DIR], tmp_path)
+    client = create_app({"INDEX_DIR": tmp_path}).test_client()
+    assert client.get("/healthz").get_json() == {"status": "ok", "documents": 5}
+    story = next((tmp_path / summary.generation).glob("*.story.col"))
+    story.write_bytes(story.read_bytes()[:7])  # a column cut short
+    fresh = create_app({"INDEX_DIR": tmp_path}).test_client()
+    response = fresh.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_unreadable"
+    assert not all(c.ok for c in check_index(tmp_path))

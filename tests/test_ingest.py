@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from search.clean import clean_text, parse_page
-from search.ingest import MAX_RECORD_BYTES, Document, IngestError, Skip, decode, read_documents
+from search.errors import InputError
+from search.ingest import MAX_RECORD_BYTES, Document, Skip, decode, read_documents
 from search.paths import SEEDS_DIR
 from tests.conftest import record
 
@@ -135,14 +136,14 @@ def test_jsonl_records_and_skips(tmp_path):
 
 
 def test_missing_path_is_an_error(tmp_path):
-    with pytest.raises(IngestError, match="no such file"):
+    with pytest.raises(InputError, match="no such file"):
         list(read_documents([tmp_path / "missing"]))
 
 
 def test_broken_metadata_file_is_an_error(tmp_path):
     (tmp_path / "a.txt").write_text(ARABIC, "utf-8")
     (tmp_path / "metadata.json").write_text("{broken", "utf-8")
-    with pytest.raises(IngestError, match="metadata.json"):
+    with pytest.raises(InputError, match="metadata.json"):
         list(read_documents([tmp_path]))
 
 

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from search.request import BadRequest, SearchRequest
+from search.errors import BadRequest
+from search.request import SearchRequest
 
 ALL_SEEDS = {"000_281d92c1e047680d", "001_d30af9c42a70480b", "002_a017300901ef6bd3",
              "003_f808f8908193cba8", "004_ba4bac017325e1a8"}
@@ -183,3 +184,32 @@ def test_bad_requests(kwargs, code):
     with pytest.raises(BadRequest) as error:
         SearchRequest(**kwargs)
     assert error.value.code == code
+
+
+def test_source_filters_follow_one_rule_everywhere(archive, archive_client):
+    """The API's source=, the CLI's --source and the query's مصدر: name a source by its
+    whole name, whatever the case and Arabic spelling; a name that matches no source
+    says so instead of an empty result without a word."""
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    exact = archive.search(SearchRequest(q="الأسواق", sources=("Al-Riyadh",))).total
+    assert exact == 8
+    for spelled in ("al-riyadh", "AL RIYADH"):
+        assert archive.search(SearchRequest(q="الأسواق", sources=(spelled,))).total == exact
+        assert archive.search(SearchRequest(q=f'مصدر:"{spelled}" الأسواق')).total == exact
+    assert archive.search(SearchRequest(q="الأسواق", sources=("صحيفه الغد",))).total == 8  # ة/ه
+    for result in (archive.search(SearchRequest(q="الأسواق", sources=("riyadh",))),
+                   archive.search(SearchRequest(q="مصدر:riyadh الأسواق"))):
+        assert result.total == 0
+        (warning,) = result.warnings
+        assert warning.code == "unknown_source" and "Al-Riyadh" in warning.message
+    data = archive_client.get("/api/search", query_string={"q": "الأسواق", "source": "riyadh"}).get_json()
+    assert data["total"] == 0 and data["warnings"][0]["code"] == "unknown_source"
+    html = archive_client.get("/", query_string={"q": "الأسواق", "source": "riyadh"}).get_data(as_text=True)
+    assert "لا يوجد مصدر باسم «<bdi>riyadh</bdi>»" in html
+    out = CliRunner().invoke(main, ["search", "الأسواق", "--source", "riyadh",
+                                    "--index-dir", str(archive.index_dir)]).output
+    assert out.startswith("0 results") and "Note: no source is named 'riyadh'; did you mean Al-Riyadh?" in out
+    assert archive.search(SearchRequest(q="الأسواق")).warnings == []

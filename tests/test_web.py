@@ -101,9 +101,19 @@ def test_partial_matches_are_announced_and_counted(client):
     assert api(client, q="القسام").get_json()["complete"] == 2  # one word: every hit is complete
 
 
-def test_page_bad_parameter_is_a_friendly_400(client):
+def test_a_bad_parameter_on_the_page_is_said_in_arabic_and_the_rest_still_shows(client):
     response = client.get("/", query_string={"q": "حماس", "page": "x"})
-    assert response.status_code == 400 and "page must be" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "<bdi>x</bdi>" in html and "ليست عددًا صحيحًا" in html
+    assert html.count('class="hit"') == 5 and 'class="facets"' in html  # page 1 of the results, the sidebar
+    response = client.get("/", query_string={"q": "حماس", "from": "2022-13-45", "to": "2023-12-31"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "تاريخ البداية «<bdi>2022-13-45</bdi>» ليس تاريخًا صحيحًا" in html and "must be" not in html
+    assert 'value="حماس"' in html and 'class="facets"' in html and 'class="hit"' in html
+    assert 'name="to" value="2023-12-31"' in html  # the good half of the range still applies
+    # Typed as people type dates: day first, slashes, Arabic-Indic digits.
+    assert client.get("/", query_string={"q": "حماس", "from": "١/٦/٢٠٢٣"}).status_code == 200
 
 
 def test_security_headers(client):
@@ -152,7 +162,7 @@ def test_query_time_limit_stops_searches_in_worker_threads(seed_index):
     import urllib.request
 
     from search.engine import Engine
-    from search.matching import QueryTimeout
+    from search.errors import QueryTimeout
     from search.request import SearchRequest
     from tests.conftest import serving
 

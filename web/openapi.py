@@ -67,6 +67,9 @@ _RESULT = _strict({
     "date_presets": {"type": "array", "items": _strict({
         "key": {"enum": ["day", "week", "month", "year"]}, "from": _DATE, "to": _DATE}),
         "description": "ranges counted back from the newest article in the index"},
+    "warnings": {"type": "array", "items": _strict({"code": {"type": "string"}, "message": {"type": "string"}}),
+                 "description": "what the search could not take as asked (unknown_source: a source filter "
+                                "naming no known source)"},
 })
 _DOCUMENT = _strict({
     **_SUMMARY["properties"],
@@ -95,7 +98,8 @@ _DOC_ID = _param("id", "document id", {"type": "string"}, where="path", required
 _SEARCH_PARAMS = [
     _param("q", "query: words, \"phrase\", -exclude, OR/أو, word*, title:/عنوان:, source:/مصدر:",
            {"type": "string", "maxLength": MAX_QUERY_CHARS}),
-    _param("source", "source filter, repeatable (empty: source unknown)",
+    _param("source", "source filter, repeatable: a source's whole name, any case and Arabic spelling "
+                     "(empty: source unknown)",
            {"type": "array", "items": {"type": "string"}}),
     _param("category", "category filter, repeatable", {"type": "array", "items": {"type": "string"}}),
     _param("from", "first day", _DATE), _param("to", "last day", _DATE),

@@ -7,10 +7,8 @@ import functools
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
-from search.engine import NotFound
-from search.indexer import IndexProblem
-from search.matching import QueryTimeout
-from search.request import MAX_PER_PAGE, BadRequest, SearchRequest, parse_int
+from search.errors import BadRequest, BahthError, NotFound, RateLimited
+from search.request import MAX_PER_PAGE, SearchRequest, parse_int
 from web.openapi import openapi_document
 from web.ratelimit import retry_after
 
@@ -34,60 +32,65 @@ def _request_from_args() -> SearchRequest:
     return SearchRequest.from_params(request.args.get, request.args.getlist)
 
 
-def _api_error(status: int, code: str, message: str):
-    return jsonify({"error": {"code": code, "message": message}}), status
+def _page_request() -> tuple[SearchRequest, list[BadRequest]]:
+    """The page's request, leaving out the parameters that are wrong (each one a problem
+    to report), so that the page still shows what the others ask for."""
+    problems: list[BadRequest] = []
+    ignored: set[str] = set()
+    while True:
+        try:
+            return SearchRequest.from_params(lambda k: None if k in ignored else request.args.get(k),
+                                             lambda k: [] if k in ignored else request.args.getlist(k)), problems
+        except BadRequest as error:
+            if not error.params or set(error.params) <= ignored:
+                raise
+            problems.append(error)
+            ignored.update(error.params)
+
+
+def _headers(error: BahthError) -> dict:
+    return {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+
+
+def api_error(error: BahthError):
+    """An error as the JSON API answers it."""
+    return jsonify(error.to_dict()), error.status, _headers(error)
+
+
+def page_error(error: BahthError):
+    """An error as the page shows it: in Arabic, with the search box and the query kept."""
+    return (render_template("search.html", errors=[error], q=request.args.get("q", "")[:1000]),
+            error.status, _headers(error))
 
 
 #: Routes that run searches, and so are rate limited per client.
 LIMITED_ENDPOINTS = {"bahth.search_page", "bahth.api_search", "bahth.document_page", "bahth.api_document",
                      "bahth.api_similar", "bahth.api_suggest", "bahth.feed"}
-TIMEOUT_MESSAGE = ("استغرق البحث وقتاً أطول من المسموح؛ جرّب كلمات أقل أو أندر، "
-                   "أو صفِّ النتائج حسب المصدر أو التاريخ")
 FEED_SIZE = 20
 SIMILAR_ON_PAGE = 5
 
 
-def api_route(rule: str):
-    """A JSON route: our exceptions become JSON errors with the right status."""
+def _route(rule: str, render_error):
     def decorate(view):
         @bp.route(rule)
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             try:
                 return view(*args, **kwargs)
-            except BadRequest as error:
-                return _api_error(400, error.code, error.message)
-            except NotFound as error:
-                return _api_error(404, "not_found", str(error))
-            except IndexProblem as error:
-                return _api_error(503, error.code, str(error))
-            except QueryTimeout as error:
-                response, status = _api_error(503, "timeout", str(error))
-                response.headers["Retry-After"] = "1"
-                return response, status
+            except BahthError as error:
+                return render_error(error)
         return wrapped
     return decorate
+
+
+def api_route(rule: str):
+    """A JSON route: errors as JSON with their status."""
+    return _route(rule, api_error)
 
 
 def page_route(rule: str):
-    """An HTML route: our exceptions become the page with an Arabic message."""
-    def decorate(view):
-        @bp.route(rule)
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            q = request.args.get("q", "")
-            try:
-                return view(*args, **kwargs)
-            except BadRequest as error:
-                return render_template("search.html", error=error.message, q=q), 400
-            except NotFound:
-                return render_template("search.html", error="لا توجد مقالة بهذا المعرّف", q=q), 404
-            except IndexProblem as error:
-                return render_template("search.html", error=str(error), q=q), 503
-            except QueryTimeout:
-                return render_template("search.html", error=TIMEOUT_MESSAGE, q=q), 503, {"Retry-After": "1"}
-        return wrapped
-    return decorate
+    """An HTML route: errors as the page with an Arabic message."""
+    return _route(rule, page_error)
 
 
 @bp.before_app_request
@@ -97,13 +100,8 @@ def rate_limit():
     wait = current_app.extensions["bahth_rate_limiter"].acquire(request.remote_addr or "unknown")
     if not wait:
         return None
-    headers = {"Retry-After": retry_after(wait)}
-    if request.path.startswith("/api/"):
-        response, status = _api_error(429, "rate_limited", "too many requests from this address; "
-                                      f"retry after {headers['Retry-After']} s")
-        return response, status, headers
-    return (render_template("search.html", error="طلبات كثيرة في وقت قصير؛ أعد المحاولة بعد لحظات",
-                            q=request.args.get("q", "")), 429, headers)
+    error = RateLimited(int(retry_after(wait)))
+    return api_error(error) if request.path.startswith("/api/") else page_error(error)
 
 
 @bp.after_app_request
@@ -115,10 +113,11 @@ def security_headers(response):
 
 @page_route("/")
 def search_page():
-    search_request = _request_from_args()
+    search_request, problems = _page_request()
     result = _engine().search(search_request)
-    return render_template("search.html", result=result, hits=_marked(result.hits), q=search_request.q,
-                           request_=search_request)
+    page = render_template("search.html", result=result, hits=_marked(result.hits), q=search_request.q,
+                           request_=search_request, errors=problems)
+    return page, 400 if problems else 200
 
 
 def _marked(hits) -> list[dict]:
@@ -150,7 +149,8 @@ def api_document(doc_id: str):
 def api_similar(doc_id: str):
     per_page = parse_int(request.args.get("per_page"), "per_page", 10)
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise BadRequest("bad_per_page", f"per_page must be between 1 and {MAX_PER_PAGE}")
+        raise BadRequest("bad_per_page", f"per_page must be between 1 and {MAX_PER_PAGE}",
+                         f"عدد النتائج في الصفحة بين 1 و{MAX_PER_PAGE}", params=("per_page",))
     return jsonify(_engine().similar(doc_id, per_page).to_dict())
 
 
@@ -158,7 +158,8 @@ def api_similar(doc_id: str):
 def api_suggest():
     q = request.args.get("q", "")
     if len(q) > 100:
-        raise BadRequest("query_too_long", "suggestions are for queries of at most 100 characters")
+        raise BadRequest("query_too_long", "suggestions are for queries of at most 100 characters",
+                         "الإكمال التلقائي لنصوص حتى 100 حرف", params=("q",))
     return jsonify({"query": q, "suggestions": _engine().suggest(q)})
 
 
@@ -180,32 +181,33 @@ def openapi():
     return jsonify(openapi_document())
 
 
-@bp.route("/healthz")
+@api_route("/healthz")
 def health():
-    try:
-        return jsonify({"status": "ok", "documents": _engine().doc_count()})
-    except IndexProblem as error:
-        return _api_error(503, error.code, str(error))
+    return jsonify({"status": "ok", "documents": _engine().health()})
 
 
 @bp.app_errorhandler(404)
 def not_found(error):
-    if request.path.startswith("/api/"):
-        return _api_error(404, "not_found", "no such API endpoint")
-    return render_template("search.html", error="الصفحة غير موجودة", q=""), 404
+    missing = NotFound("no such API endpoint" if request.path.startswith("/api/") else "no such page",
+                       "الصفحة غير موجودة")
+    return api_error(missing) if request.path.startswith("/api/") else page_error(missing)
+
+
+def _http_error(status: int, code: str, message: str):
+    return api_error(BahthError(message, code=code, status=status))
 
 
 @bp.app_errorhandler(405)
 def method_not_allowed(error):
-    return _api_error(405, "method_not_allowed", "only GET is supported")
+    return _http_error(405, "method_not_allowed", "only GET is supported")
 
 
 @bp.app_errorhandler(413)
 def too_large(error):
-    return _api_error(413, "too_large", "request too large")
+    return _http_error(413, "too_large", "request too large")
 
 
 @bp.app_errorhandler(500)
 def server_error(error):
     current_app.logger.exception("unhandled error")
-    return _api_error(500, "internal", "internal error")
+    return _http_error(500, "internal", "internal error")
