@@ -82,7 +82,7 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, updat
         raise click.ClickException(summary.refused)
     if summary.skipped and not allow_skips:
         first = summary.skipped[0]
-        click.echo(f"Error: {len(summary.skipped)} input(s) skipped, the first at {first.where} "
+        click.echo(f"Error: {summary.skipped_count} input(s) skipped, the first at {first.where} "
                    f"({first.reason}); everything else was done. "
                    "Pass --allow-skips to accept skips.", err=True)
         sys.exit(SKIPPED_EXIT)
@@ -163,9 +163,9 @@ def _report(summary, index_dir: Path) -> None:
             done += f" ({summary.replaced} replaced; {summary.unchanged} unchanged left as they were)"
     action = "built" if summary.rebuilt else "updated"
     if summary.refused:
-        click.echo(f"Nothing indexed in {summary.seconds:.1f} s; skipped {len(summary.skipped)}.")
+        click.echo(f"Nothing indexed in {summary.seconds:.1f} s; skipped {summary.skipped_count}.")
     else:
-        click.echo(f"{done} in {summary.seconds:.1f} s; skipped {len(summary.skipped)}. "
+        click.echo(f"{done} in {summary.seconds:.1f} s; skipped {summary.skipped_count}. "
                    f"Index {action}: {summary.total} documents in {index_dir / summary.generation}")
     for label, problems in (("skipped", [(s.where, s.reason) for s in summary.skipped]),
                             ("warning", summary.warnings)):
@@ -242,8 +242,21 @@ def _print_hits(hits, first: int) -> None:
         click.echo(f"   {hit.source or 'غير معروف'} · {hit.date or 'غير معروف'} · {hit.id}")
         click.echo(f"   {_terminal(hit.snippet)}")
         if hit.others_total:
-            sources = sorted({o["source"] or "غير معروف" for o in hit.others})
-            click.echo(f"   + {hit.others_total} other copies of this story ({', '.join(sources)})")
+            click.echo(f"   + {_copies(hit)}")
+
+
+def _copies(hit) -> str:
+    """"+ 3 other copies of this story: 2 other outlets (…), 1 from the same outlet"."""
+    total = hit.others_total
+    parts = []
+    if hit.others_outlets:
+        names = sorted({o["source"] or "غير معروف" for o in hit.others if o["source"] != hit.source})
+        more = " …" if hit.others_outlets > len(names) else ""
+        parts.append(f"{hit.others_outlets} other outlet{'s' if hit.others_outlets > 1 else ''} "
+                     f"({', '.join(names)}{more})")
+    if hit.others_same_source:
+        parts.append(f"{hit.others_same_source} from the same outlet")
+    return f"{total} other cop{'ies' if total > 1 else 'y'} of this story: {', '.join(parts)}"
 
 
 @contextmanager

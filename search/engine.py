@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from markupsafe import escape
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from search.arabic import normalize
-from search.grams import rescore, unpack
-from search.highlight import Highlight, mark_all, snippet
 from search.errors import IndexProblem, IndexUnreadable, NotFound, Notice
+from search.grams import rescore, unpack
+from search.highlight import Highlight, lead, mark_all, snippet
 from search.indexer import check_schema, live_generation, serving_checks
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, ViewData, match
 from search.periods import day_number, day_of, histogram, presets
@@ -51,6 +51,10 @@ class Hit:
     story: str | None = None
     others: list[dict] = field(default_factory=list)
     others_total: int = 0
+    #: Of ``others_total``: how many other outlets carried it, and how many copies came
+    #: from this hit's own outlet (republished).
+    others_outlets: int = 0
+    others_same_source: int = 0
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -412,19 +416,26 @@ class Engine:
         return view.remember(("newest",), lambda: day_of(max(view.column("day"), default=0)))
 
     def _hits(self, view: IndexView, page: list[tuple[float | None, int]], compiled: CompiledQuery,
-              highlight: bool, deadline: Deadline, matching=None) -> list[Hit]:
-        """Hits with snippets; with ``matching`` (collapsed results), each lists the
-        other matching articles of its story."""
+              highlight: bool, deadline: Deadline, matching=None, leads: bool = False) -> list[Hit]:
+        """Hits with snippets (``leads``: the article's beginning, unmarked); with
+        ``matching`` (collapsed results), each lists the other matching articles of its story."""
         members = _story_members(view) if matching is not None else {}
         hits = []
         for score, docnum in page:
             deadline.check()
             stored = view.searcher.stored_fields(docnum)
             title = stored.get("title")
-            body = snippet(stored.get("body", ""), compiled.terms, compiled.prefixes) if highlight else NO_HIGHLIGHT
-            title_marks = mark_all(title or "", compiled.terms, compiled.prefixes) if highlight else NO_HIGHLIGHT
+            if not highlight:
+                body = title_marks = NO_HIGHLIGHT
+            elif leads:
+                body, title_marks = lead(stored.get("body", ""), compiled.terms), Highlight(escape(title or ""), [])
+            else:
+                body = snippet(stored.get("body", ""), compiled.terms, compiled.prefixes)
+                title_marks = mark_all(title or "", compiled.terms, compiled.prefixes)
             story = stored.get("story")
             others = [d for d in members.get(story, ()) if d != docnum and d in matching]
+            own = stored.get("source")
+            other_sources = [view.column("source")[d] or None for d in others]
             hits.append(Hit(
                 id=stored["id"],
                 title=title,
@@ -438,6 +449,8 @@ class Engine:
                 story=story,
                 others=[_summary(view, d) for d in others[:MAX_OTHERS]],
                 others_total=len(others),
+                others_outlets=len({s for s in other_sources if s != own}),
+                others_same_source=sum(s == own for s in other_sources),
             ))
         return hits
 
@@ -478,7 +491,7 @@ class Engine:
             found = match(view, groups, [], lambda d: d not in own_story, deadline)
             ranked = self._ranked(view, found.any_word, found, "relevance", 1, per_page, True)
             compiled = CompiledQuery(groups=groups, terms=frozenset(terms))
-            hits = self._hits(view, ranked[:per_page], compiled, True, deadline, found.any_word)
+            hits = self._hits(view, ranked[:per_page], compiled, True, deadline, found.any_word, leads=True)
             total = len(found.any_word)
         return SearchResult(query=" ".join(terms), total=total, page=1, per_page=per_page,
                             took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,

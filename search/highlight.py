@@ -88,6 +88,16 @@ def snippet(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = (),
     return Highlight(html, _surface_forms(text, spans))
 
 
+def lead(text: str, terms: frozenset[str], width: int = SNIPPET_CHARS, shown: int = 5) -> Highlight:
+    """The beginning of ``text``, unmarked, and up to ``shown`` of the words of ``terms`` it
+    uses: for "more like this", whose many query words would otherwise mark half the text."""
+    text = " ".join(text.split())
+    end = _word_boundary(text, width, forward=True)
+    head = text[:end]
+    html = escape(head) + (Markup("…") if end < len(text) else Markup(""))
+    return Highlight(html, _surface_forms(head, _spans(head, terms))[:shown])
+
+
 def mark_all(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> Highlight:
     """The whole text, every match marked: for titles and the article page."""
     spans = _spans(text, terms, prefixes)

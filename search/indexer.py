@@ -61,6 +61,11 @@ class Summary:
     notes: list[str] = field(default_factory=list)  # what the build found and repaired
     refused: str | None = None  # why nothing was changed (a rebuild that read no document)
 
+    @property
+    def skipped_count(self) -> int:
+        """Inputs skipped (a summary line may stand for many)."""
+        return sum(skip.count for skip in self.skipped)
+
 
 def live_generation(index_dir: Path) -> Path | None:
     """The directory of the live index generation, or None when there is none yet."""

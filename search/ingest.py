@@ -56,6 +56,7 @@ class Document:
 class Skip:
     where: str
     reason: str
+    count: int = 1  # inputs it stands for (several lines of a file reported as one)
 
 
 Item = Union[Document, Skip]
@@ -214,9 +215,41 @@ def _jsonl_lines(handle) -> Iterator[tuple[str | bytes, bool]]:
             yield line, False
 
 
+#: Lines of one file that are not JSON records reported one by one; the rest are counted
+#: and reported in one line (a file that is not JSON Lines would give one per line).
+SHOWN_BAD_LINES = 5
+
+
+class _BadLines:
+    """The lines of one JSON Lines file that are not records."""
+
+    def __init__(self, path: Path):
+        self.path, self.count, self.first_hidden, self.last = path, 0, None, None
+
+    def skip(self, number: int, reason: str) -> Skip | None:
+        """The skip to report for this line, or None once it is one too many to list."""
+        self.count += 1
+        self.last = number
+        if self.count <= SHOWN_BAD_LINES:
+            return Skip(f"{self.path}:{number}", reason)
+        self.first_hidden = self.first_hidden or number
+        return None
+
+    def summary(self, records: int) -> Skip | None:
+        if self.first_hidden is None:
+            return None
+        hidden = self.count - SHOWN_BAD_LINES
+        verdict = ("; this file does not look like JSON Lines (one JSON object per line)"
+                   if self.count > records / 2 else "")
+        return Skip(f"{self.path}:{self.first_hidden}-{self.last}",
+                    f"{hidden} more lines that are not JSON records, not listed one by one "
+                    f"({self.count} of {records} lines in all){verdict}", count=hidden)
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
     opener = gzip.open if path.name.endswith(".gz") else open
     records = 0
+    bad = _BadLines(path)
     try:
         with opener(path, "rb") as raw:
             handle = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
@@ -231,15 +264,21 @@ def read_jsonl(path: Path) -> Iterator[Item]:
                 try:
                     record = json.loads(line if is_text else decode(line)[0])
                 except (ValueError, UnicodeDecodeError) as error:
-                    yield Skip(where, f"invalid JSON ({error})")
-                    continue
-                if not isinstance(record, dict):
-                    yield Skip(where, "a JSON line must be an object")
+                    record, problem = None, f"invalid JSON ({error})"
+                else:
+                    problem = None if isinstance(record, dict) else "a JSON line must be an object"
+                if problem:
+                    if skip := bad.skip(number, problem):
+                        yield skip
                     continue
                 yield make_document(record, where)
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
+        if summary := bad.summary(records):
+            yield summary
         yield Skip(str(path), f"cannot read ({error})")
         return
+    if summary := bad.summary(records):
+        yield summary
     if records == 0:
         yield Skip(str(path), "empty file (no records)")
 

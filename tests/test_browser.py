@@ -58,8 +58,8 @@ def test_type_a_query_use_facets_and_paginate(page, base_url):
     shot(page, "search-qassam")
 
     page.fill("#q", "حماس")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("li.hit")
+    with page.expect_navigation():  # (the previous page's hits must not be counted)
+        page.keyboard.press("Enter")
     assert page.locator("li.hit").count() == 5
     with page.expect_navigation():
         page.locator("aside.facets a", has_text="صدى نيوز").click()
@@ -112,7 +112,8 @@ def test_histogram_presets_and_custom_range(page, archive_url):
 def test_stories_article_page_and_similar_articles(page, archive_url):
     page.goto(archive_url + "/?q=القسام")
     first = page.locator("li.hit").first
-    assert first.locator(".others summary").inner_text() == "نشر هذا الخبر مصدران آخران"
+    # (story1 is from صحيفة الغد; its copies from صحيفة الغد again and from Al-Riyadh)
+    assert first.locator(".others summary").inner_text() == "نشر هذا الخبر مصدر آخر، وأعاد المصدر نفسه نشره مرة أخرى"
     assert not first.locator(".others li").first.is_visible()
     first.locator(".others summary").click()  # expandable, no script needed
     assert first.locator(".others li").count() == 2 and first.locator(".others li").first.is_visible()
@@ -177,3 +178,38 @@ def test_phone_width_and_empty_state(browser, base_url, archive_url):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         shot(page, name)
     context.close()
+
+
+def test_a_bad_date_is_said_in_arabic_and_the_page_stays(page, archive_url):
+    page.goto(archive_url + "/?q=الأسواق")
+    page.fill(".range input[name=from]", "2022-13-45")
+    with page.expect_navigation():
+        page.locator(".range button").click()
+    notice = page.locator(".notice.error")
+    assert notice.count() == 1 and "ليس تاريخًا صحيحًا" in notice.inner_text()
+    assert notice.locator("bdi").inner_text() == "2022-13-45"
+    assert page.input_value("#q") == "الأسواق"
+    assert page.locator("li.hit").count() == 10 and page.locator("aside.facets").is_visible()
+    assert page.get_attribute(".range input[name=from]", "placeholder") == "2018-05-14"  # not mm/dd/yyyy
+    shot(page, "error-bad-date")
+
+
+def test_on_a_phone_the_filters_are_one_bar_above_the_results(browser, archive_url):
+    context = browser.new_context(locale="ar", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(archive_url + "/?q=الأسواق&source=Al-Riyadh")
+    bar = page.locator("details.filters > summary")
+    assert bar.is_visible() and "(1 مرشح)" in bar.inner_text()
+    assert bar.bounding_box()["y"] < page.locator("li.hit").first.bounding_box()["y"]
+    assert not page.locator(".facet-source").is_visible()  # folded until asked for
+    shot(page, "phone-filters-folded")
+    bar.click()
+    assert page.locator(".facet-source").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "phone-filters-open")
+    context.close()
+    wide = browser.new_context(locale="ar", viewport={"width": 1200, "height": 900})
+    page = wide.new_page()
+    page.goto(archive_url + "/?q=الأسواق")
+    assert page.locator(".facet-source").is_visible() and not page.locator("details.filters > summary").is_visible()
+    wide.close()

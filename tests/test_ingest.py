@@ -252,3 +252,21 @@ def test_truncated_gzip_keeps_what_was_readable_and_says_so(tmp_path):
     items = list(read_documents([path]))
     assert isinstance(items[-1], Skip) and "cannot read" in items[-1].reason
     assert all(isinstance(i, Document) for i in items[:-1])
+
+
+def test_a_file_that_is_not_json_lines_is_summarised_not_listed_line_by_line(tmp_path):
+    from search.ingest import SHOWN_BAD_LINES
+
+    noise = tmp_path / "noise.jsonl"
+    noise.write_text("".join(f"<p>صفحة {i} ليست سجلًا</p>\n" for i in range(70)), "utf-8")
+    skips = [item for item in read_documents([noise]) if isinstance(item, Skip)]
+    assert len(skips) == SHOWN_BAD_LINES + 1 and sum(s.count for s in skips) == 70
+    assert skips[-1].where.endswith(f":{SHOWN_BAD_LINES + 1}-70")
+    assert "does not look like JSON Lines" in skips[-1].reason
+    # A file of good records with a few bad lines keeps one line per bad line, no verdict.
+    mixed = tmp_path / "mixed.jsonl"
+    lines = [json.dumps({"id": f"a{i}", "text": "خبر عن غزة"}, ensure_ascii=False) for i in range(20)]
+    lines[3] = lines[9] = "{oops"
+    mixed.write_text("\n".join(lines) + "\n", "utf-8")
+    skips = [item for item in read_documents([mixed]) if isinstance(item, Skip)]
+    assert [s.where for s in skips] == [f"{mixed}:4", f"{mixed}:10"]

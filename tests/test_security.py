@@ -38,8 +38,9 @@ class _Elements(HTMLParser):
         self.attributes: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "script" and attrs == [("src", "/static/suggest.js"), ("defer", None)]:
-            tag = "our-script"  # the page's own autocomplete script, nothing else
+        if tag == "script" and attrs in ([("src", "/static/suggest.js"), ("defer", None)],
+                                         [("src", "/static/filters.js"), ("defer", None)]):
+            tag = "our-script"  # the page's own scripts (autocomplete, folding filters), nothing else
         self.tags.append(tag)
         self.attributes.extend((name, value or "") for name, value in attrs)
 

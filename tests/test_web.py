@@ -190,3 +190,15 @@ def _raised(call):
     except Exception as error:  # the type is what the test compares
         return type(error)
     return None
+
+
+def test_copies_say_whether_other_outlets_or_the_same_one_carried_the_story():
+    from web.format import copies_label, others_label
+
+    assert others_label(1, 0) == "نشر هذا الخبر مصدر آخر"
+    assert others_label(3, 0) == "نشرت هذا الخبر 3 مصادر أخرى"
+    assert others_label(0, 1) == "أعاد المصدر نفسه نشره مرة أخرى"
+    assert others_label(0, 2) == "أعاد المصدر نفسه نشره مرتين أخريين"
+    assert others_label(2, 5) == "نشر هذا الخبر مصدران آخران، وأعاد المصدر نفسه نشره 5 مرات أخرى"
+    copies = [{"source": "France 24 Arabic"}, {"source": "France 24 Arabic"}]
+    assert copies_label("France 24 Arabic", copies) == "أعاد المصدر نفسه نشره مرتين أخريين"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from importlib import resources
 
 from flask import Flask, request, url_for
 from markupsafe import Markup
@@ -72,23 +73,53 @@ def number(value: int) -> str:
     return f"{value:,}".replace(",", "٬")
 
 
+def _labels(name: str) -> dict[str, str]:
+    """``key<TAB>label`` lines of ``web/labels/<name>.tsv`` (``#`` starts a comment)."""
+    text = resources.files("web").joinpath("labels", f"{name}.tsv").read_text("utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return {key.strip(): label.strip() for key, label in rows}
+
+
+CATEGORY_LABELS = _labels("categories")
+
+
+def category_label(key: str | None) -> str | None:
+    """A category's Arabic name, or its key when it has none."""
+    return CATEGORY_LABELS.get(key, key) if key else key
+
+
 PRESET_LABELS = {"day": "آخر يوم", "week": "آخر أسبوع", "month": "آخر شهر", "year": "آخر سنة"}
 
 
-def others_label(count: int) -> str:
-    """"N other sources carried this story", with Arabic number agreement."""
-    if count == 1:
-        return "نشر هذا الخبر مصدر آخر"
-    if count == 2:
-        return "نشر هذا الخبر مصدران آخران"
-    if count <= 10:
-        return f"نشرت هذا الخبر {count} مصادر أخرى"
-    return f"نشر هذا الخبر {number(count)} مصدرًا آخر"
+def others_label(outlets: int, same: int) -> str:
+    """What the other copies of a story are, in Arabic with number agreement: other
+    outlets that carried it, and republications by the same outlet."""
+    parts = []
+    if outlets == 1:
+        parts.append("نشر هذا الخبر مصدر آخر")
+    elif outlets == 2:
+        parts.append("نشر هذا الخبر مصدران آخران")
+    elif 3 <= outlets <= 10:
+        parts.append(f"نشرت هذا الخبر {outlets} مصادر أخرى")
+    elif outlets > 10:
+        parts.append(f"نشر هذا الخبر {number(outlets)} مصدرًا آخر")
+    if same:
+        times = {1: "مرة أخرى", 2: "مرتين أخريين"}.get(same, f"{number(same)} مرات أخرى" if same <= 10
+                                                          else f"{number(same)} مرة أخرى")
+        parts.append(f"{'و' if parts else ''}أعاد المصدر نفسه نشره {times}")
+    return "، ".join(parts)
+
+
+def copies_label(own_source: str | None, copies: list[dict]) -> str:
+    """:func:`others_label` for the full list of an article's copies."""
+    sources = [c.get("source") for c in copies]
+    return others_label(len({s for s in sources if s != own_source}), sum(s == own_source for s in sources))
 
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["arabic_date"] = arabic_date
     app.jinja_env.filters["link"] = link
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.globals.update(search_url=search_url, period_range=period_range, toggled=toggled,
-                                 others_label=others_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)
+                                 others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)

@@ -37,6 +37,9 @@ _HIT = _strict({
     "others": {"type": "array", "items": _ref("Summary"),
                "description": "other matching articles carrying the same story (at most 10)"},
     "others_total": {"type": "integer", "minimum": 0},
+    "others_outlets": {"type": "integer", "minimum": 0, "description": "other outlets among others_total"},
+    "others_same_source": {"type": "integer", "minimum": 0,
+                           "description": "copies among others_total from this hit's own outlet"},
 })
 _FACET = {"type": "array", "items": _strict({"value": _nullable("string"), "count": {"type": "integer", "minimum": 1}})}
 _RESULT = _strict({
