@@ -39,7 +39,7 @@ def cases(engine: Engine) -> dict:
         return run
     return {
         "browse all (date order, all facets, histogram)": search(),
-        "browse one source": search(sources=(biggest_source,)),
+        "browse one source": search(chosen={"source": (biggest_source,)}),
         "browse the last month (preset)": search(**month),
         "common word: السعودية": search(q="السعودية"),
         "two words: حماس الجهاد": search(q="حماس الجهاد"),

@@ -4,13 +4,17 @@
 
 Tokens keep the character offsets of the *original* text (``chars=True``), so the
 highlighter can mark ``القســـــام`` for a query ``القسام``.
+
+The bulk build (search.bulk) needs the same analysis as plain data, a million tokens at a
+time: :meth:`ArabicAnalyzer.token_terms` gives the terms the chain makes of one token in
+index mode, from the same functions and tables; the tests check that both paths agree.
 """
 
 from __future__ import annotations
 
 import re
 
-from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
 from search.arabic import load_word_list, normalize, stem
 
@@ -91,4 +95,19 @@ class LightStemFilter(Filter):
                 yield token
 
 
-ANALYZER = ArabicTokenizer() | NormalizeFilter() | QueryStopFilter() | LightStemFilter()
+class ArabicAnalyzer(CompositeAnalyzer):
+    """The chain, and the same analysis one token at a time for bulk indexing."""
+
+    @staticmethod
+    def token_terms(token: str) -> tuple[str, ...]:
+        """The index terms the chain makes of one token (a TOKEN_PATTERN match) in index
+        mode, at its position: none (nothing left after normalization), its stem, or its
+        stem then its exact form."""
+        surface = normalize(token)
+        if not surface:
+            return ()
+        root = stem(surface)
+        return (root,) if root == surface else (root, EXACT_MARK + surface)
+
+
+ANALYZER = ArabicAnalyzer(ArabicTokenizer(), NormalizeFilter(), QueryStopFilter(), LightStemFilter())

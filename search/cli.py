@@ -15,6 +15,7 @@ import click
 
 from search.engine import Engine
 from search.errors import BadRequest, BahthError
+from search.facets import FILTERS
 from search.indexer import build_index, check_index, delete_documents, live_generation
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
 from search.request import SORTS, SearchRequest
@@ -99,8 +100,8 @@ class BarProgress:
 
         self._bar = tqdm(total=total, unit=" article", desc="indexing", file=sys.stderr, smoothing=0.05)
 
-    def advance(self) -> None:
-        self._bar.update()
+    def advance(self, count: int = 1) -> None:
+        self._bar.update(count)
 
     def phase(self, text: str) -> None:
         self.close()
@@ -126,8 +127,8 @@ class LineProgress:
         self.started = self.last = time.monotonic()
         click.echo(f"indexing about {total:,} articles", err=True)
 
-    def advance(self) -> None:
-        self.done += 1
+    def advance(self, count: int = 1) -> None:
+        self.done += count
         now = time.monotonic()
         if now - self.last >= self.EVERY:
             self.last = now
@@ -196,27 +197,34 @@ def _terminal(snippet_html: str) -> str:
     return "".join(out)
 
 
+def facet_options(command):
+    """``--source``, ``--category`` …: one repeatable option per facet filter (search.facets)."""
+    for facet in reversed(FILTERS):
+        command = click.option(f"--{facet.key}", facet.key, multiple=True, metavar="VALUE",
+                               help=f"{facet.description[:1].upper()}{facet.description[1:]}.")(command)
+    return command
+
+
 @main.command("search")
 @click.argument("query")
 @index_dir_option
-@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@facet_options
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--category", "categories", multiple=True, help="Only this category (repeatable).")
 @click.option("--all-copies", is_flag=True, help="List every copy of a story, not one hit per story.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def search_command(query, index_dir, sources, date_from, date_to, sort, limit, page, categories,
-                   all_copies, as_json) -> None:
+def search_command(query, index_dir, date_from, date_to, sort, limit, page, all_copies, as_json,
+                   **chosen) -> None:
     """Search the index and print ranked results with snippets.
 
     QUERY uses the syntax of the web page: words, "a phrase", -word, a OR b (أو),
     word*, title:word (عنوان:), source:name (مصدر:)."""
     with errors_for_the_terminal():
         request = SearchRequest.from_mapping({
-            "q": query, "source": list(sources), "category": list(categories), "from": date_from,
+            "q": query, **{key: list(values) for key, values in chosen.items()}, "from": date_from,
             "to": date_to, "sort": sort, "page": page, "per_page": limit, "collapse": not all_copies})
         result = Engine(index_dir).search(request)
     if as_json:

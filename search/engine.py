@@ -1,39 +1,40 @@
 """The one search entry point: a SearchRequest in, a SearchResult out.
 
 The CLI, the web page and the JSON API all call :meth:`Engine.search` and only
-render what it returns.
+render what it returns. Matching, filters, facets, the histogram and stories work on
+whole result sets as arrays (document numbers, integer-coded columns); stored fields
+are read only for the hits shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from markupsafe import escape
-from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from search.errors import IndexProblem, IndexUnreadable, NotFound, Notice
+from search.errors import IndexUnreadable, NotFound, Notice
+from search.facets import FACETS, FILTERS
 from search.grams import rescore, unpack
 from search.highlight import Highlight, lead, mark_all, snippet
-from search.indexer import check_schema, live_generation, serving_checks
-from search.matching import DEFAULT_TIME_LIMIT, Deadline, IndexView, ViewData, match
+from search.indexer import serving_checks
+from search.matching import DEFAULT_TIME_LIMIT, Deadline, Matches, match
 from search.periods import day_number, day_of, histogram, presets
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query, fold_source
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
+from search.view import IndexView, Views
 from search.vocabulary import completions, did_you_mean, similar_terms, typo_tolerance
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
-FACET_FIELDS = {"source": "source", "category": "category", "date": "year", "month": "month"}
 MAX_OTHERS = 10  # copies of a story listed under its hit
 SIMILAR_TERMS = 20  # words of an article that "more like this" searches for
+Mask = Callable[[np.ndarray], np.ndarray]  # document numbers -> which of them pass
 
 
 @dataclass
@@ -114,117 +115,155 @@ class SearchResult:
         }
 
 
-def _resolve_sources(view: IndexView, names, notices: list[Notice]) -> set[str | None]:
-    """The indexed source values that filter ``names`` mean, by one rule for the API, the
-    page, the CLI and ``source:`` clauses: a source's whole name, insensitive to case and
-    Arabic spelling. ``None`` (or "") means "source unknown". A name that matches no
-    source adds a notice (with the sources whose names contain it, if any)."""
+def filters_of(request: SearchRequest) -> dict:
+    """A request's filters as the result reports them."""
+    return {**{facet.key: list(request.values(facet.key)) for facet in FILTERS},
+            "from": request.date_from.isoformat() if request.date_from else None,
+            "to": request.date_to.isoformat() if request.date_to else None}
+
+
+# --- filters --------------------------------------------------------------------------
+
+def _resolve_sources(view: IndexView, names, notices: list[Notice]) -> np.ndarray:
+    """The source codes (search.view) that filter ``names`` mean, by one rule for the
+    API, the page, the CLI and ``source:`` clauses: a source's whole name, insensitive to
+    case and Arabic spelling. ``None`` (or "") means "source unknown" (code 0). A name
+    that matches no source adds a notice (with the sources whose names contain it)."""
     def by_folded():
-        table: dict[str, list[str]] = {}
-        for value in set(view.column("source")):
+        table: dict[str, list[int]] = {}
+        for code, value in enumerate(view.values("source")):
             if value:
-                table.setdefault(fold_source(value), []).append(value)
+                table.setdefault(fold_source(value), []).append(code)
         return table
     table = view.remember(("sources",), by_folded)
-    found: set[str | None] = set()
+    found: set[int] = set()
     for name in names:
         if not name:
-            found.add(None)
+            found.add(0)
             continue
         folded = fold_source(name)
-        matches = table.get(folded)
-        if matches:
-            found.update(matches)
+        codes = table.get(folded)
+        if codes:
+            found.update(codes)
             continue
-        near = sorted(v for key, values in table.items() if folded and folded in key for v in values)
+        values = view.values("source")
+        near = sorted(values[c] for key, codes in table.items() if folded and folded in key for c in codes)
         hint = f"; did you mean {', '.join(near[:3])}?" if near else ""
         arabic_hint = f"؛ هل تقصد {'، '.join(near[:3])}؟" if near else ""
         notices.append(Notice("unknown_source", f"no source is named {name!r}{hint}",
                               f"لا يوجد مصدر باسم «{{echo}}»{arabic_hint}", echo=name))
-    return found
+    return np.array(sorted(found), np.int64)
 
 
-def _query_filter(view: IndexView, compiled: CompiledQuery, notices: list[Notice]
-                  ) -> Callable[[int], bool] | None:
-    """The ``source:`` clauses of the query as a test on a document number."""
-    source = view.column("source")
-    tests = []
+def _codes_in(view: IndexView, column: str, codes: np.ndarray, wanted: bool = True) -> Mask:
+    column_codes = view.codes(column)
+    return lambda docs: np.isin(column_codes[docs], codes) == wanted
+
+
+def _query_filter(view: IndexView, compiled: CompiledQuery, notices: list[Notice]) -> Mask | None:
+    """The ``source:`` clauses of the query as a mask over document numbers."""
+    masks = []
     if compiled.sources:
-        named = _resolve_sources(view, compiled.sources, notices)
-        tests.append(lambda d: (source[d] or None) in named)
+        masks.append(_codes_in(view, "source", _resolve_sources(view, compiled.sources, notices)))
     if compiled.excluded_sources:
-        unwanted = _resolve_sources(view, compiled.excluded_sources, notices)
-        tests.append(lambda d: (source[d] or None) not in unwanted)
-    return _all_of(tests)
+        masks.append(_codes_in(view, "source", _resolve_sources(view, compiled.excluded_sources, notices), False))
+    return _all_of(masks)
 
 
-def _facet_filters(view: IndexView, request: SearchRequest, notices: list[Notice]
-                   ) -> dict[str, Callable[[int], bool]]:
-    """The filters chosen on facets (source, category, dates), each a test on a document
-    number read from the columns. Kept apart so that each facet can be counted without
-    its own filter: choosing one source still shows the counts of the others."""
+def _facet_filters(view: IndexView, request: SearchRequest, notices: list[Notice]) -> dict[str, Mask]:
+    """The filters chosen on facets and dates, each a mask read from the columns. Kept
+    apart so that each facet can be counted without its own filter: choosing one source
+    still shows the counts of the others."""
     filters = {}
-    if request.sources:
-        wanted = _resolve_sources(view, request.sources, notices)
-        source = view.column("source")
-        filters["source"] = lambda d: (source[d] or None) in wanted
-    if request.categories:
-        categories = set(request.categories)
-        category = view.column("category")
-        filters["category"] = lambda d: category[d] in categories
+    for facet in FILTERS:
+        chosen = request.values(facet.key)
+        if not chosen:
+            continue
+        if facet.key == "source":
+            codes = _resolve_sources(view, chosen, notices)
+        else:
+            number = {value: code for code, value in enumerate(view.values(facet.column))}
+            codes = np.array(sorted({number[v] for v in chosen if v in number} | ({0} if None in chosen else set())),
+                             np.int64)
+        filters[facet.key] = _codes_in(view, facet.column, codes)
     if request.date_from or request.date_to:
-        day = view.column("day")  # YYYYMMDD, 0 when unknown (never inside a range)
+        day = view.day()  # YYYYMMDD, 0 when unknown (never inside a range)
         low = day_number(request.date_from) if request.date_from else 1
         high = day_number(request.date_to) if request.date_to else 99991231
-        filters["date"] = lambda d: low <= day[d] <= high
+        filters["date"] = lambda docs: (day[docs] >= low) & (day[docs] <= high)
     return filters
 
 
-def _all_of(tests: list[Callable[[int], bool]]) -> Callable[[int], bool] | None:
-    if not tests:
+def _all_of(masks: list[Mask]) -> Mask | None:
+    if not masks:
         return None
-    return tests[0] if len(tests) == 1 else (lambda d: all(test(d) for test in tests))
+    if len(masks) == 1:
+        return masks[0]
+
+    def every(docs):
+        out = masks[0](docs)
+        for mask in masks[1:]:
+            out &= mask(docs)
+        return out
+    return every
 
 
-def _narrowed(docs: frozenset[int], filters: dict[str, Callable[[int], bool]], without: str | None = None
-              ) -> frozenset[int]:
-    test = _all_of([t for name, t in filters.items() if name != without])
-    return docs if test is None else frozenset(d for d in docs if test(d))
+def _narrowed(docs: np.ndarray, filters: dict[str, Mask], without: str | None = None) -> np.ndarray:
+    mask = _all_of([m for name, m in filters.items() if name != without])
+    return docs if mask is None else docs[mask(docs)]
 
 
 def _date_string(value) -> str | None:
     return value.date().isoformat() if isinstance(value, dt.datetime) else None
 
 
-def _counts(column: list, docnums) -> Counter:
-    """How many of ``docnums`` have each value of ``column`` (empty values counted as None),
-    with the per-document work done in C (``map``), since it runs over whole result sets."""
-    counts = Counter(map(column.__getitem__, docnums))
-    for empty in ("", b""):
-        if empty in counts:
-            counts[None] += counts.pop(empty)
-    return counts
+# --- stories -------------------------------------------------------------------------
+
+@dataclass
+class _Stories:
+    """The live members of every story, grouped (story code -> its documents)."""
+
+    order: np.ndarray  # live document numbers grouped by story code
+    starts: np.ndarray  # story code c's members are order[starts[c]:starts[c + 1]]
+
+    def members(self, code: int) -> np.ndarray:
+        return self.order[self.starts[code]:self.starts[code + 1]] if code else np.zeros(0, np.int64)
 
 
-def _story_members(view: IndexView) -> dict[str, list[int]]:
-    """Story -> its documents, for the stories carried by more than one (per searcher)."""
-    def members():
-        by_story: dict[str, list[int]] = {}
-        for docnum, story in enumerate(view.column("story")):
-            if story and docnum in view.all_docs:
-                by_story.setdefault(story, []).append(docnum)
-        return {s: docs for s, docs in by_story.items() if len(docs) > 1}
-    return view.remember(("stories",), members)
+def _stories(view: IndexView) -> _Stories:
+    def build():
+        codes = view.codes("story")
+        live = np.flatnonzero(view.live)
+        by_code = live[np.argsort(codes[live], kind="stable")]
+        starts = np.searchsorted(codes[by_code], np.arange(len(view.values("story")) + 1))
+        return _Stories(by_code, starts)
+    return view.shared("stories", build)
+
+
+def _within(docs: np.ndarray, sorted_docs: np.ndarray) -> np.ndarray:
+    """Which of ``docs`` are in ``sorted_docs``."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), bool)
+    where = np.minimum(np.searchsorted(sorted_docs, docs), len(sorted_docs) - 1)
+    return sorted_docs[where] == docs
+
+
+def _story_count(view: IndexView, docs: np.ndarray) -> int:
+    """Distinct stories among ``docs`` (an article without a story is one of its own)."""
+    codes = view.codes("story")[docs]
+    seen = np.zeros(len(view.values("story")), bool)
+    seen[codes] = True
+    return int(seen[1:].sum() + (codes == 0).sum())
 
 
 def _collapse(view: IndexView, ranked: list[tuple[float | None, int]], wanted: int
               ) -> list[tuple[float | None, int]]:
     """The first ``wanted`` stories of ``ranked``, each as its best-ranked document."""
-    story = view.column("story")
+    story = view.codes("story")
     seen: set = set()
     heads = []
     for score, docnum in ranked:
-        key = story[docnum] or docnum
+        key = int(story[docnum]) or -docnum - 1
         if key not in seen:
             seen.add(key)
             heads.append((score, docnum))
@@ -233,69 +272,93 @@ def _collapse(view: IndexView, ranked: list[tuple[float | None, int]], wanted: i
     return heads
 
 
+# --- facets ---------------------------------------------------------------------------
+
+def _months(view: IndexView) -> np.ndarray:
+    """Every document's month as an index (0: unknown; else months since 1800-01, plus one)."""
+    def build():
+        day = view.day()
+        month = (day // 10000 - 1800) * 12 + (day // 100 % 100) - 1 + 1
+        return np.where(day > 0, month, 0)
+    return view.shared("months", build)
+
+
+def _month_counts(view: IndexView, docs: np.ndarray) -> dict[str, int]:
+    """Articles per month ("YYYY-MM"; "" for those without a date)."""
+    counts = np.bincount(_months(view)[docs])
+    out = {}
+    for index in np.flatnonzero(counts).tolist():
+        key = "" if index == 0 else f"{1800 + (index - 1) // 12:04d}-{(index - 1) % 12 + 1:02d}"
+        out[key] = int(counts[index])
+    return out
+
+
+def _value_counts(view: IndexView, column: str, docs: np.ndarray) -> list[tuple[str | None, int]]:
+    counts = np.bincount(view.codes(column)[docs], minlength=len(view.values(column)))
+    values = view.values(column)
+    return [(values[code], int(counts[code])) for code in np.flatnonzero(counts).tolist()]
+
+
+def _facets(view: IndexView, counted: dict[str, np.ndarray], month_counts: dict[str, int]
+            ) -> dict[str, list[dict]]:
+    """Counts over the result set (each without its facet's own filter), read from
+    columns. A coded facet is there only when the index has values for it."""
+    facets = {}
+    years: dict[str, int] = {}
+    for month, count in month_counts.items():
+        years[month[:4]] = years.get(month[:4], 0) + count
+    for facet in FACETS:
+        if facet.column == "year":
+            counts = [(year or None, count) for year, count in years.items()]
+        elif facet.column == "month":
+            counts = [(month or None, count) for month, count in month_counts.items()]
+        elif len(view.values(facet.column)) > 1:
+            counts = _value_counts(view, facet.column, counted[facet.key])
+        else:
+            continue
+        if facet.order == "count":
+            ordered = sorted(counts, key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+        else:  # dates: newest first, unknown last
+            ordered = (sorted((kv for kv in counts if kv[0] is not None), reverse=True)
+                       + [kv for kv in counts if kv[0] is None])
+        facets[facet.key] = [{"value": value, "count": count} for value, count in ordered]
+    return facets
+
+
+# --- the engine ---------------------------------------------------------------------------
+
 def _stored(view: IndexView, doc_id: str) -> tuple[int, dict]:
     """The document number and stored fields of ``doc_id``; NotFound when there is none."""
-    docnum = view.searcher.document_number(id=doc_id)
+    docnum = view.docnum(doc_id)
     if docnum is None:
         raise NotFound(f"no document with id {doc_id!r}")
-    return docnum, view.searcher.stored_fields(docnum)
+    return docnum, view.stored(docnum)
+
+
+def _code_value(view: IndexView, column: str, docnum: int):
+    return view.values(column)[view.codes(column)[docnum]]
 
 
 def _summary(view: IndexView, docnum: int) -> dict:
-    stored = view.searcher.stored_fields(docnum)
-    return {"id": stored["id"], "title": stored.get("title"), "source": stored.get("source"),
+    stored = view.stored(docnum)
+    return {"id": stored["id"], "title": stored.get("title"), "source": _code_value(view, "source", docnum),
             "date": _date_string(stored.get("date")), "url": stored.get("url")}
 
 
 class Engine:
-    """Searches the live index generation in ``index_dir``.
-
-    Whoosh searchers are not thread-safe, so each thread keeps its own, reopened when
-    the live generation changes or was updated in place; the per-document data derived
-    from the index (norms, columns, see :class:`ViewData`) is built once and shared.
-    """
+    """Searches the live index generation in ``index_dir`` (search.view opens it, once
+    per thread, and shares what is derived from it)."""
 
     def __init__(self, index_dir: Path, time_limit: float = DEFAULT_TIME_LIMIT):
         self.index_dir = Path(index_dir)
         self.time_limit = time_limit
-        self._local = threading.local()
-        self._data: dict[tuple, ViewData] = {}  # index state -> what the threads' views share
-        self._data_lock = threading.Lock()
-
-    def _shared_data(self, state: tuple) -> ViewData:
-        """The ViewData of an index state (generation, Whoosh's commit number), one for all
-        threads; only the newest state is kept (views of older ones hold their own reference)."""
-        with self._data_lock:
-            if state not in self._data:
-                self._data = {state: ViewData()}
-            return self._data[state]
+        self._views = Views(self.index_dir, WEIGHTING)
 
     def _view(self) -> IndexView:
-        generation = live_generation(self.index_dir)
-        if generation is None:
-            raise IndexProblem(f"no index in {self.index_dir}: run `bahth index` to build one")
-        local = self._local
-        view = getattr(local, "view", None)
-        if view is None or local.generation != generation or not view.searcher.up_to_date():
-            if view is not None:
-                view.searcher.close()
-                local.view = None
-            check_schema(generation)  # terms from another analyzer would silently not match
-            # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers and
-            # with them the old deletion sets, so deleted documents would still be found.
-            try:
-                ix = whoosh_index.open_dir(str(generation))
-                local.view = IndexView(ix.searcher(weighting=WEIGHTING), tuple(FIELD_WEIGHTS),
-                                       self._shared_data((generation, ix.latest_generation())))
-            except Exception as error:  # damaged files surface as whatever Whoosh trips on
-                raise IndexUnreadable(
-                    f"the index in {self.index_dir} cannot be read ({type(error).__name__}); "
-                    "run `bahth index --check`, then `bahth index --rebuild` with its sources") from error
-            local.generation = generation
-        return local.view
+        return self._views.current()
 
     def doc_count(self) -> int:
-        return self._view().searcher.doc_count()
+        return self._view().count
 
     def health(self) -> int:
         """The number of documents, once the index has shown it can serve: its columns
@@ -313,7 +376,7 @@ class Engine:
         if problem:
             raise IndexUnreadable(f"the index in {self.index_dir} cannot serve ({problem}); "
                                   "run `bahth index --check`, then `bahth index --rebuild` with its sources")
-        return view.searcher.doc_count()
+        return view.count
 
     def search(self, request: SearchRequest, highlight: bool = True) -> SearchResult:
         """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
@@ -327,12 +390,12 @@ class Engine:
         found = match(view, compiled.groups, compiled.negatives, _query_filter(view, compiled, notices), deadline)
         filters = _facet_filters(view, request, notices)
         any_word = _narrowed(found.any_word, filters)
-        every_word = any_word & found.every_word if filters else found.every_word
+        every_word = any_word[_within(any_word, found.every_word)] if filters else found.every_word
         # Ranked by relevance, any word may match and coverage orders the hits;
         # sorted by date, every word must match unless no article has them all.
         if compiled.empty:
             docs, kind, unfiltered = any_word, "all", found.any_word
-        elif len(compiled.groups) > 1 and (sort == "relevance" or not every_word):
+        elif len(compiled.groups) > 1 and (sort == "relevance" or not len(every_word)):
             docs, kind, unfiltered = any_word, "or", found.any_word
         else:
             docs, kind, unfiltered = every_word, "and", found.every_word
@@ -342,11 +405,11 @@ class Engine:
         page = ranked[limit - request.per_page: limit]
         hits = self._hits(view, page, compiled, highlight, deadline, docs if request.collapse else None)
         # Each facet is counted without its own filter (the others apply).
-        counted = {name: _narrowed(unfiltered, filters, without=name) if name in filters else docs
-                   for name in ("source", "category", "date")}
-        month_counts = _counts(view.column("month"), counted["date"])
-        facets = self._facets(view, counted, month_counts)
-        stories = self._story_count(view, docs) if request.collapse else len(docs)
+        counted = {key: _narrowed(unfiltered, filters, without=key) if key in filters else docs
+                   for key in [f.key for f in FILTERS] + ["date"]}
+        month_counts = _month_counts(view, counted["date"])
+        facets = _facets(view, counted, month_counts)
+        stories = _story_count(view, docs) if request.collapse else len(docs)
         suggestion = did_you_mean(view, request.q, compiled.words) if compiled.words else None
         deadline.check()
         return SearchResult(
@@ -360,12 +423,7 @@ class Engine:
             match=kind,
             complete=None if compiled.empty else len(every_word),
             sort=sort,
-            filters={
-                "source": list(request.sources),
-                "category": list(request.categories),
-                "from": request.date_from.isoformat() if request.date_from else None,
-                "to": request.date_to.isoformat() if request.date_to else None,
-            },
+            filters=filters_of(request),
             stories=stories,
             collapse=request.collapse,
             suggestion=suggestion,
@@ -375,7 +433,7 @@ class Engine:
         )
 
     @staticmethod
-    def _ranked(view: IndexView, docs, found, sort: str, words: int, limit: int,
+    def _ranked(view: IndexView, docs: np.ndarray, found: Matches, sort: str, words: int, limit: int,
                 collapse: bool, stems: tuple[str, ...] = ()) -> list[tuple[float | None, int]]:
         """The first ``limit`` hits in order: documents, or the best document of each
         story. Collapsing reads further down the ranking until it has enough stories.
@@ -383,19 +441,24 @@ class Engine:
         ``stems`` (search.grams), then ordered by coverage (search.ranking)."""
         depth = max(limit, RERANK_WINDOW)
         head = None
+        if sort == "date":
+            keys = view.day()[docs]
+        else:
+            at = np.searchsorted(found.any_word, docs)
+            keys, covered = found.scores[at], found.coverage[at]
         while True:
+            top = _top(docs, keys, depth)
             if sort == "date":
-                day = view.column("day")
-                ranked = [(None, d) for d in heapq.nlargest(depth, docs, key=lambda d: (day[d], -d))]
+                ranked = [(None, d) for d in docs[top].tolist()]
             else:
-                window = heapq.nlargest(depth, docs, key=lambda d: (found.scores[d], -d))
-                ranked = [(found.scores[d], d) for d in window]
+                ranked = list(zip(keys[top].tolist(), docs[top].tolist()))
                 if head is None:  # (the same on every pass: the best documents do not change)
                     head = rescore(ranked[:RERANK_WINDOW], stems,
                                    lambda docnum: unpack(view.value("stems", docnum)))
                 ranked = head + ranked[RERANK_WINDOW:]
                 if words > 1:  # one word: nothing to cover
-                    ranked = coverage_order(ranked, found.coverage, words)
+                    coverage = dict(zip(docs[top].tolist(), covered[top].tolist()))
+                    ranked = coverage_order(ranked, coverage, words)
             if not collapse:
                 return ranked
             heads = _collapse(view, ranked, limit)
@@ -404,26 +467,21 @@ class Engine:
             depth *= 4
 
     @staticmethod
-    def _story_count(view: IndexView, docs) -> int:
-        members = _story_members(view)
-        story = view.column("story")
-        stories = Counter(map(story.__getitem__, docs))  # (C speed: facets and this run on every search)
-        shared = [count for key, count in stories.items() if key in members]
-        return len(docs) - sum(shared) + len(shared)
-
-    @staticmethod
     def _newest(view: IndexView) -> dt.date | None:
-        return view.remember(("newest",), lambda: day_of(max(view.column("day"), default=0)))
+        return view.remember(("newest",), lambda: day_of(int(view.day().max(initial=0))))
 
     def _hits(self, view: IndexView, page: list[tuple[float | None, int]], compiled: CompiledQuery,
-              highlight: bool, deadline: Deadline, matching=None, leads: bool = False) -> list[Hit]:
+              highlight: bool, deadline: Deadline, matching: np.ndarray | None = None,
+              leads: bool = False) -> list[Hit]:
         """Hits with snippets (``leads``: the article's beginning, unmarked); with
         ``matching`` (collapsed results), each lists the other matching articles of its story."""
-        members = _story_members(view) if matching is not None else {}
+        stories = _stories(view) if matching is not None else None
+        story_codes = view.codes("story")
+        source_codes = view.codes("source")
         hits = []
         for score, docnum in page:
             deadline.check()
-            stored = view.searcher.stored_fields(docnum)
+            stored = view.stored(docnum)
             title = stored.get("title")
             if not highlight:
                 body = title_marks = NO_HIGHLIGHT
@@ -432,25 +490,28 @@ class Engine:
             else:
                 body = snippet(stored.get("body", ""), compiled.terms, compiled.prefixes)
                 title_marks = mark_all(title or "", compiled.terms, compiled.prefixes)
-            story = stored.get("story")
-            others = [d for d in members.get(story, ()) if d != docnum and d in matching]
-            own = stored.get("source")
-            other_sources = [view.column("source")[d] or None for d in others]
+            code = int(story_codes[docnum])
+            others = np.zeros(0, np.int64)
+            if stories is not None and code:
+                members = stories.members(code)
+                others = members[(members != docnum) & _within(members, matching)]
+            own = int(source_codes[docnum])
+            other_sources = source_codes[others]
             hits.append(Hit(
                 id=stored["id"],
                 title=title,
                 url=stored.get("url"),
-                source=stored.get("source"),
+                source=view.values("source")[own],
                 date=_date_string(stored.get("date")),
                 score=round(score, 4) if score is not None else None,
                 snippet=str(body.html),
                 title_html=str(title_marks.html),
                 matched=list(dict.fromkeys(title_marks.matched + body.matched)),
-                story=story,
-                others=[_summary(view, d) for d in others[:MAX_OTHERS]],
+                story=view.values("story")[code],
+                others=[_summary(view, d) for d in others[:MAX_OTHERS].tolist()],
                 others_total=len(others),
-                others_outlets=len({s for s in other_sources if s != own}),
-                others_same_source=sum(s == own for s in other_sources),
+                others_outlets=len(set(other_sources[other_sources != own].tolist())),
+                others_same_source=int((other_sources == own).sum()),
             ))
         return hits
 
@@ -460,12 +521,12 @@ class Engine:
         view = self._view()
         docnum, stored = _stored(view, doc_id)
         compiled = compile_query(q)
-        story = stored.get("story")
-        copies = [d for d in _story_members(view).get(story, ()) if d != docnum]
+        code = int(view.codes("story")[docnum])
+        copies = [d for d in _stories(view).members(code).tolist() if d != docnum]
         return {
             **_summary(view, docnum),
-            "category": stored.get("category"),
-            "story": story,
+            "category": _code_value(view, "category", docnum),
+            "story": view.values("story")[code],
             "title_html": str(mark_all(stored.get("title") or "", compiled.terms, compiled.prefixes).html),
             "body": stored.get("body", ""),
             "body_html": str(mark_all(stored.get("body", ""), compiled.terms, compiled.prefixes).html),
@@ -485,10 +546,10 @@ class Engine:
         docnum, stored = _stored(view, doc_id)
         terms = similar_terms(view, f"{stored.get('title') or ''} {stored.get('body', '')}", SIMILAR_TERMS)
         groups = [wq.Or([wq.Term(f, t, boost=w) for f, w in FIELD_WEIGHTS.items()]) for t in terms]
-        own_story = set(_story_members(view).get(stored.get("story"), ())) | {docnum}
+        own_story = np.union1d(_stories(view).members(int(view.codes("story")[docnum])), [docnum])
         hits, total = [], 0
         if groups:  # (no telling words: nothing is similar)
-            found = match(view, groups, [], lambda d: d not in own_story, deadline)
+            found = match(view, groups, [], lambda docs: ~_within(docs, own_story), deadline)
             ranked = self._ranked(view, found.any_word, found, "relevance", 1, per_page, True)
             compiled = CompiledQuery(groups=groups, terms=frozenset(terms))
             hits = self._hits(view, ranked[:per_page], compiled, True, deadline, found.any_word, leads=True)
@@ -496,29 +557,17 @@ class Engine:
         return SearchResult(query=" ".join(terms), total=total, page=1, per_page=per_page,
                             took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits,
                             facets={}, match="or", complete=None, stories=len(hits),
-                            filters={"source": [], "category": [], "from": None, "to": None})
+                            filters=filters_of(SearchRequest()))
 
-    @staticmethod
-    def _facets(view: IndexView, counted: dict[str, frozenset[int]], month_counts: Counter
-                ) -> dict[str, list[dict]]:
-        """Counts over the result set (without the facet's own filter), read from columns
-        (no stored fields). The category facet is there only when the index has categories."""
-        facets = {}
-        for name, fieldname in FACET_FIELDS.items():
-            docnums = counted["date" if name == "month" else name]
-            if name == "category" and not view.remember(("categories",), lambda: any(view.column("category"))):
-                continue
-            if name == "month":
-                counts = Counter()
-                for month, count in month_counts.items():
-                    counts[month or None] += count
-            else:
-                column = view.column(fieldname)
-                counts = _counts(column, docnums)
-            if name in ("source", "category"):
-                ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
-            else:  # dates: newest first, unknown last
-                known = sorted((kv for kv in counts.items() if kv[0] is not None), reverse=True)
-                ordered = known + [kv for kv in counts.items() if kv[0] is None]
-            facets[name] = [{"value": value, "count": count} for value, count in ordered]
-        return facets
+
+def _top(docs: np.ndarray, keys: np.ndarray, depth: int) -> np.ndarray:
+    """Indices of the ``depth`` largest ``keys`` (ties: the lower document number first),
+    in that order."""
+    if len(docs) > depth:
+        # argpartition on the key alone, widened to every tie of the cut-off value.
+        cut = np.partition(keys, len(keys) - depth)[len(keys) - depth]
+        candidates = np.flatnonzero(keys >= cut)
+    else:
+        candidates = np.arange(len(docs))
+    order = np.lexsort((docs[candidates], -keys[candidates]))
+    return candidates[order[:depth]]

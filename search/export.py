@@ -16,15 +16,15 @@ import json
 from pathlib import Path
 from typing import IO, Iterator
 
+import numpy as np
 from whoosh import query as wq
 
 from search.analysis import EXACT_MARK, STOPWORDS
 from search.indexer import open_index
 from search.querylang import analyze, compile_query, fold_source
 from search.ranking import B, K1
-
-TEXT_FIELDS = ("title", "body")
-
+from search.schema import TEXT_FIELDS
+from search.view import IndexView
 
 def mapping() -> dict:
     """Index settings and mappings (create the index with this body)."""
@@ -78,20 +78,24 @@ def analyzed(text: str) -> tuple[str, str]:
 
 def documents(index_dir: Path) -> Iterator[dict]:
     """Every live document of the index as an export record."""
-    with open_index(index_dir).searcher() as searcher:
-        for stored in searcher.all_stored_fields():
+    view = IndexView.open(open_index(index_dir).searcher())
+    try:
+        for docnum in np.flatnonzero(view.live).tolist():
+            stored = view.stored(docnum)
             record = {"id": stored["id"]}
             for field in TEXT_FIELDS:
                 text = stored.get(field)
                 record[field] = text
                 record[f"{field}_stems"], record[f"{field}_exact"] = analyzed(text or "")
             date = stored.get("date")
-            source = stored.get("source")
+            source, category, story = (view.values(name)[view.codes(name)[docnum]]
+                                       for name in ("source", "category", "story"))
             record.update(source=source, source_folded=fold_source(source) if source else None,
-                          category=stored.get("category"),
-                          date=date.date().isoformat() if date else None, url=stored.get("url"),
-                          story=stored.get("story"))
+                          category=category, date=date.date().isoformat() if date else None,
+                          url=stored.get("url"), story=story)
             yield record
+    finally:
+        view.close()
 
 
 def write_bulk(index_dir: Path, out: IO[str], index_name: str) -> int:

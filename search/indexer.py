@@ -1,15 +1,9 @@
 """Building and updating the Whoosh index without ever breaking the one being served.
 
-Layout of an index directory::
-
-    index/
-      CURRENT          name of the live generation (replaced atomically)
-      gen-<time>-<pid>/  a complete Whoosh index plus bahth.json (its manifest)
-      .build.lock      held while a build runs
-
-A rebuild writes a new generation, checks that it opens and holds the expected
-number of documents, and only then points CURRENT at it. An update adds to the
-live generation through Whoosh's own atomic commit.
+A rebuild writes a new generation (search.generations) with the bulk builder
+(search.bulk), checks that it opens and holds the expected number of documents, and
+only then points CURRENT at it. An update adds to the live generation through Whoosh's
+own writer (with Bahth's codec) and its atomic commit.
 """
 
 from __future__ import annotations
@@ -24,7 +18,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -32,15 +26,17 @@ from whoosh.index import LockError
 
 from search import grams
 from search.analysis import EXACT_MARK
+from search.bulk import bulk_add
+from search.codec import FORMAT, BahthCodec
 from search.errors import IndexProblem
-from search.ingest import Document, Skip, count_inputs, read_documents
+from search.generations import CURRENT, LOCK, MANIFEST, check_schema, live_generation, read_manifest
+from search.ingest import Document, Skip, count_inputs, raw_inputs, read_documents
 from search.periods import day_number
+from search.ranking import WEIGHTING
 from search.schema import SCHEMA_VERSION, make_schema
 from search.stories import StoryFinder, fingerprint, pack
+from search.view import IndexView
 
-CURRENT = "CURRENT"
-MANIFEST = "bahth.json"
-LOCK = ".build.lock"
 #: Segment files stay separate (``compound=False``): Whoosh reads a compound segment
 #: through an in-memory copy of each part, hundreds of MB per open searcher.
 KEEP_GENERATIONS = 2  # the live one and the one before it (a server may still be reading it)
@@ -67,16 +63,6 @@ class Summary:
         return sum(skip.count for skip in self.skipped)
 
 
-def live_generation(index_dir: Path) -> Path | None:
-    """The directory of the live index generation, or None when there is none yet."""
-    try:
-        name = (Path(index_dir) / CURRENT).read_text("utf-8").strip()
-    except FileNotFoundError:
-        return None
-    path = Path(index_dir) / name
-    return path if name and path.is_dir() else None
-
-
 def open_index(index_dir: Path):
     generation = live_generation(index_dir)
     if generation is None:
@@ -84,25 +70,11 @@ def open_index(index_dir: Path):
     return whoosh_index.open_dir(str(generation))
 
 
-def check_schema(generation: Path) -> None:
-    """Refuse an index whose terms were made by another analyzer version."""
-    version = read_manifest(generation).get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise IndexProblem(
-            f"the index in {generation.parent} was built by another version of bahth "
-            f"(schema {version}, this is {SCHEMA_VERSION}): run `bahth index --rebuild` with its sources")
-
-
-def read_manifest(generation: Path) -> dict:
-    try:
-        return json.loads((generation / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
 def document_fields(doc: Document, stories: StoryFinder) -> dict:
+    """An article as Whoosh's writer takes it (updates; the bulk build writes the same
+    values in search.bulk)."""
     story_print = fingerprint(doc.body)
-    fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint, "day": 0,
+    fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint,
               "story": stories.add(doc.id, story_print, doc.date), "minhash": pack(story_print),
               "stems": grams.pack(grams.stem_text(f"{doc.title or ''}\n{doc.body}"))}
     for name in ("title", "source", "category", "url"):
@@ -112,8 +84,6 @@ def document_fields(doc: Document, stories: StoryFinder) -> dict:
     if doc.date:
         fields["date"] = dt.datetime(doc.date.year, doc.date.month, doc.date.day)
         fields["day"] = day_number(doc.date)
-        fields["year"] = f"{doc.date.year:04d}"
-        fields["month"] = f"{doc.date.year:04d}-{doc.date.month:02d}"
     return fields
 
 
@@ -216,38 +186,36 @@ def _file_hash(path: Path) -> str:
 def _write_manifest(generation: Path, summary: Summary, previous: dict | None = None) -> None:
     with whoosh_index.open_dir(str(generation)).searcher() as searcher:
         summary.total = searcher.doc_count()
-    _save_manifest(generation, {"schema_version": SCHEMA_VERSION, "documents": summary.total,
+    _save_manifest(generation, {"schema_version": SCHEMA_VERSION, "format": FORMAT, "documents": summary.total,
                                 "updated": _now(),
                                 "files": _checksums(generation, (previous or {}).get("files"))})
 
 
-def _add_all(writer, items: Iterable, summary: Summary, progress: Progress | None) -> None:
-    """A fresh generation: every document is new."""
-    stories = StoryFinder()
-    for item in items:
+def _counter(summary: Summary, progress: Progress | None) -> Callable[[object], None]:
+    """What happens to every input read: counted, skipped or warned about."""
+    def count(item) -> None:
         if progress:
-            progress.advance()
+            progress.advance(item.count if isinstance(item, Skip) else 1)
         if isinstance(item, Skip):
             summary.skipped.append(item)
-            continue
-        writer.add_document(**document_fields(item, stories))
-        summary.indexed += 1
-        summary.warnings.extend((item.where, w) for w in item.warnings)
+        else:
+            summary.indexed += 1
+            summary.warnings.extend((item.where, w) for w in item.warnings)
+    return count
 
 
-def _merge_in(writer, searcher, items: Iterable, summary: Summary, progress: Progress | None) -> None:
+def _merge_in(writer, view, items: Iterable, summary: Summary, progress: Progress | None) -> None:
     """The live generation: new ids are added, changed ones replaced, unchanged ones
     (same content fingerprint) left alone."""
-    stories = StoryFinder.from_index(searcher.reader(),
-                                     lambda docnum: searcher.stored_fields(docnum).get("body", ""))
+    stories = StoryFinder.from_view(view)
     for item in items:
         if progress:
-            progress.advance()
+            progress.advance(item.count if isinstance(item, Skip) else 1)
         if isinstance(item, Skip):
             summary.skipped.append(item)
             continue
-        docnum = searcher.document_number(id=item.id)
-        if docnum is not None and searcher.stored_fields(docnum).get("fingerprint") == item.fingerprint:
+        docnum = view.docnum(item.id)
+        if docnum is not None and view.stored(docnum).get("fingerprint") == item.fingerprint:
             summary.unchanged += 1
             continue
         writer.update_document(**document_fields(item, stories))
@@ -267,7 +235,7 @@ def _live_writer(index_dir: Path, summary: Summary):
     check_schema(live)
     ix = whoosh_index.open_dir(str(live))
     try:
-        writer = ix.writer(limitmb=256, compound=False)
+        writer = ix.writer(limitmb=256, compound=False, codec=BahthCodec())
     except LockError:
         raise IndexProblem(f"{live} is locked by another writer") from None
     manifest = read_manifest(live)
@@ -275,8 +243,11 @@ def _live_writer(index_dir: Path, summary: Summary):
     # commit must not leave a manifest that --check would take for lost documents.
     _save_manifest(live, {**manifest, "documents": None, "files": None, "update_started": _now()})
     try:
-        with ix.searcher() as searcher:
-            yield writer, searcher
+        view = IndexView.open(ix.searcher(weighting=WEIGHTING))
+        try:
+            yield writer, view
+        finally:
+            view.close()
     except BaseException:
         writer.cancel()
         _save_manifest(live, manifest)
@@ -286,7 +257,8 @@ def _live_writer(index_dir: Path, summary: Summary):
     summary.generation = live.name
 
 
-def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress: Progress | None) -> None:
+def _new_generation(index_dir: Path, paths: list[Path], summary: Summary, progress: Progress | None,
+                    workers: int | None) -> None:
     """Build a complete generation beside the live one, check it, switch to it. A build
     that holds no document replaces nothing: the live index stays (``summary.refused``)."""
     summary.rebuilt = True
@@ -295,20 +267,12 @@ def _new_generation(index_dir: Path, items: Iterable, summary: Summary, progress
     generation.mkdir()
     try:
         ix = whoosh_index.create_in(str(generation), make_schema())
-        writer = ix.writer(limitmb=256, compound=False)
-        try:
-            _add_all(writer, items, summary, progress)
-        except BaseException:
-            writer.cancel()
-            raise
+        phase = progress.phase if progress else None
+        bulk_add(ix, raw_inputs(paths), _counter(summary, progress), workers, phase)
         if not summary.indexed:
-            writer.cancel()
             shutil.rmtree(generation, ignore_errors=True)
             _refuse_empty(index_dir, summary)
             return
-        if progress:
-            progress.phase("writing the index files")
-        writer.commit(optimize=True)
         if progress:
             progress.phase("checking the new index")
         _write_manifest(generation, summary)  # counts what the new index holds
@@ -338,28 +302,28 @@ class Progress(Protocol):
     """What a long build reports as it goes (the CLI shows it)."""
 
     def start(self, total: int) -> None: ...
-    def advance(self) -> None: ...  # one input read (indexed or skipped)
+    def advance(self, count: int = 1) -> None: ...  # inputs read (indexed or skipped)
     def phase(self, text: str) -> None: ...  # a step after the inputs are read
 
 
 def build_index(paths: Iterable[Path], index_dir: Path, rebuild: bool = False,
-                progress: Progress | None = None, update: bool = False) -> Summary:
+                progress: Progress | None = None, update: bool = False, workers: int | None = None) -> Summary:
     """Index ``paths`` into ``index_dir``: a new generation when ``rebuild`` or when there
     is no index yet, otherwise an update of the live one (new ids added, changed ones
-    replaced). ``update=True`` insists on updating: no index is an error."""
+    replaced). ``update=True`` insists on updating: no index is an error. ``workers``:
+    processes that analyse a rebuild (default: one per core; 0: none, all in this one)."""
     index_dir = Path(index_dir)
     started = time.perf_counter()
     summary = Summary()
     paths = list(paths)
     if progress:
         progress.start(count_inputs(paths))
-    items = read_documents(paths)
     with _build_lock(index_dir, summary):
         if rebuild or (not update and live_generation(index_dir) is None):
-            _new_generation(index_dir, items, summary, progress)
+            _new_generation(index_dir, paths, summary, progress, workers)
         else:
-            with _live_writer(index_dir, summary) as (writer, searcher):
-                _merge_in(writer, searcher, items, summary, progress)
+            with _live_writer(index_dir, summary) as (writer, view):
+                _merge_in(writer, view, read_documents(paths), summary, progress)
                 if progress:
                     progress.phase("writing the index files")
     summary.seconds = time.perf_counter() - started

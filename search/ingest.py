@@ -57,6 +57,7 @@ class Skip:
     where: str
     reason: str
     count: int = 1  # inputs it stands for (several lines of a file reported as one)
+    not_record: bool = False  # a line of a JSON Lines file that is not a JSON record
 
 
 Item = Union[Document, Skip]
@@ -185,20 +186,52 @@ def _load_metadata(folder: Path) -> dict:
     return data
 
 
-def read_text_file(path: Path, metadata: dict) -> Item:
+@dataclass
+class Raw:
+    """One input as read from disk, not yet decoded or parsed: reading is cheap and in
+    order, parsing (:func:`parse`) is the costly part and may run in worker processes."""
+
+    where: str  # "file:line" or the .txt file's path, for messages
+    data: bytes | str  # a JSON line (str when its file was decoded whole), or a .txt file's bytes
+    file: str  # the file it comes from
+    meta: dict | None = None  # a .txt file's entry in metadata.json (None for JSON lines)
+
+
+def parse(raw: Raw) -> Item:
+    """A document, or why the input is skipped. A skip of a line that is not a JSON
+    record is marked ``not_record`` (:func:`in_order` summarises runs of them)."""
+    if raw.meta is not None:
+        return _parse_text_file(raw)
+    if len(raw.data) > MAX_RECORD_BYTES:
+        return Skip(raw.where, f"record larger than {MAX_RECORD_BYTES // 2**20} MB")
+    try:
+        record = json.loads(raw.data if isinstance(raw.data, str) else decode(raw.data)[0])
+    except (ValueError, UnicodeDecodeError) as error:
+        return Skip(raw.where, f"invalid JSON ({error})", not_record=True)
+    if not isinstance(record, dict):
+        return Skip(raw.where, "a JSON line must be an object", not_record=True)
+    return make_document(record, raw.where)
+
+
+def _parse_text_file(raw: Raw) -> Item:
+    try:
+        text, _ = decode(raw.data)
+    except UnicodeDecodeError as error:
+        return Skip(raw.where, f"not UTF-8, UTF-16 or Windows-1256 text ({error.reason} at byte {error.start})")
+    record = {key: raw.meta.get(key) for key in RECORD_FIELDS if key != "text"}
+    record["id"] = raw.meta.get("id") or Path(raw.where).name.removesuffix(".txt")
+    record["text"] = text.replace("\x00", "")
+    return make_document(record, raw.where)
+
+
+def _read_text_file(path: Path, metadata: dict) -> Raw | Skip:
     try:
         if path.stat().st_size > MAX_RECORD_BYTES:
             return Skip(str(path), f"larger than {MAX_RECORD_BYTES // 2**20} MB; split it into articles")
-        text, _ = decode(path.read_bytes())
-    except UnicodeDecodeError as error:
-        return Skip(str(path), f"not UTF-8, UTF-16 or Windows-1256 text ({error.reason} at byte {error.start})")
+        data = path.read_bytes()
     except OSError as error:
         return Skip(str(path), f"cannot read ({error.strerror})")
-    meta = metadata.get(path.name) or {}
-    record = {key: meta.get(key) for key in RECORD_FIELDS if key != "text"}
-    record["id"] = meta.get("id") or path.name.removesuffix(".txt")
-    record["text"] = text.replace("\x00", "")
-    return make_document(record, str(path))
+    return Raw(str(path), data, str(path), metadata.get(path.name) or {})
 
 
 def _jsonl_lines(handle) -> Iterator[tuple[str | bytes, bool]]:
@@ -215,6 +248,23 @@ def _jsonl_lines(handle) -> Iterator[tuple[str | bytes, bool]]:
             yield line, False
 
 
+def _read_jsonl(path: Path) -> Iterator[Raw | Skip]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    records = 0
+    try:
+        with opener(path, "rb") as raw:
+            handle = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+            for number, (line, _) in enumerate(_jsonl_lines(handle), 1):
+                if line.strip():
+                    records += 1
+                    yield Raw(f"{path}:{number}", line, str(path))
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
+        yield Skip(str(path), f"cannot read ({error})")
+        return
+    if records == 0:
+        yield Skip(str(path), "empty file (no records)")
+
+
 #: Lines of one file that are not JSON records reported one by one; the rest are counted
 #: and reported in one line (a file that is not JSON Lines would give one per line).
 SHOWN_BAD_LINES = 5
@@ -223,64 +273,27 @@ SHOWN_BAD_LINES = 5
 class _BadLines:
     """The lines of one JSON Lines file that are not records."""
 
-    def __init__(self, path: Path):
-        self.path, self.count, self.first_hidden, self.last = path, 0, None, None
+    def __init__(self, file: str):
+        self.file, self.records, self.count, self.first_hidden, self.last = file, 0, 0, None, None
 
-    def skip(self, number: int, reason: str) -> Skip | None:
+    def skip(self, skip: Skip) -> Skip | None:
         """The skip to report for this line, or None once it is one too many to list."""
         self.count += 1
-        self.last = number
+        self.last = skip.where.rpartition(":")[2]
         if self.count <= SHOWN_BAD_LINES:
-            return Skip(f"{self.path}:{number}", reason)
-        self.first_hidden = self.first_hidden or number
+            return skip
+        self.first_hidden = self.first_hidden or self.last
         return None
 
-    def summary(self, records: int) -> Skip | None:
+    def summary(self) -> Skip | None:
         if self.first_hidden is None:
             return None
         hidden = self.count - SHOWN_BAD_LINES
         verdict = ("; this file does not look like JSON Lines (one JSON object per line)"
-                   if self.count > records / 2 else "")
-        return Skip(f"{self.path}:{self.first_hidden}-{self.last}",
+                   if self.count > self.records / 2 else "")
+        return Skip(f"{self.file}:{self.first_hidden}-{self.last}",
                     f"{hidden} more lines that are not JSON records, not listed one by one "
-                    f"({self.count} of {records} lines in all){verdict}", count=hidden)
-
-
-def read_jsonl(path: Path) -> Iterator[Item]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    records = 0
-    bad = _BadLines(path)
-    try:
-        with opener(path, "rb") as raw:
-            handle = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
-            for number, (line, is_text) in enumerate(_jsonl_lines(handle), 1):
-                where = f"{path}:{number}"
-                if not line.strip():
-                    continue
-                records += 1
-                if len(line) > MAX_RECORD_BYTES:
-                    yield Skip(where, f"record larger than {MAX_RECORD_BYTES // 2**20} MB")
-                    continue
-                try:
-                    record = json.loads(line if is_text else decode(line)[0])
-                except (ValueError, UnicodeDecodeError) as error:
-                    record, problem = None, f"invalid JSON ({error})"
-                else:
-                    problem = None if isinstance(record, dict) else "a JSON line must be an object"
-                if problem:
-                    if skip := bad.skip(number, problem):
-                        yield skip
-                    continue
-                yield make_document(record, where)
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
-        if summary := bad.summary(records):
-            yield summary
-        yield Skip(str(path), f"cannot read ({error})")
-        return
-    if summary := bad.summary(records):
-        yield summary
-    if records == 0:
-        yield Skip(str(path), "empty file (no records)")
+                    f"({self.count} of {self.records} lines in all){verdict}", count=hidden)
 
 
 def _input_files(path: Path) -> list[Path]:
@@ -312,25 +325,63 @@ def count_inputs(paths: Iterable[Path]) -> int:
     return total
 
 
-def read_documents(paths: Iterable[Path]) -> Iterator[Item]:
-    """All documents under ``paths``, in order; later copies of an id are skipped."""
-    seen: dict[str, str] = {}
+def raw_inputs(paths: Iterable[Path]) -> Iterator[Raw | Skip]:
+    """Every input under ``paths`` as read from disk, in order (files that cannot be read
+    at all are skips already)."""
     files = [f for p in paths for f in _input_files(Path(p))]
     metadata_by_folder: dict[Path, dict] = {}
     for file in files:
         if file.name.endswith(JSONL_SUFFIXES):
-            items = read_jsonl(file)
+            yield from _read_jsonl(file)
         elif file.suffix == ".txt":
-            folder = file.parent
-            if folder not in metadata_by_folder:
-                metadata_by_folder[folder] = _load_metadata(folder)
-            items = iter([read_text_file(file, metadata_by_folder[folder])])
+            if file.parent not in metadata_by_folder:
+                metadata_by_folder[file.parent] = _load_metadata(file.parent)
+            yield _read_text_file(file, metadata_by_folder[file.parent])
         else:
-            items = iter([Skip(str(file), "not a .txt, .jsonl or .jsonl.gz file")])
-        for item in items:
-            if isinstance(item, Document):
-                if item.id in seen:
-                    item = Skip(item.where, f"duplicate id {item.id!r} (first seen at {seen[item.id]})")
-                else:
-                    seen[item.id] = item.where
-            yield item
+            yield Skip(str(file), "not a .txt, .jsonl or .jsonl.gz file")
+
+
+class InOrder:
+    """The checks that need the inputs in order, fed (input, what it parsed to) pairs one
+    by one: a later copy of an id is skipped, and after the first few lines of a file
+    that are not JSON records the rest are summarised in one skip."""
+
+    def __init__(self):
+        self._seen: dict[str, str] = {}
+        self._bad: _BadLines | None = None
+
+    def feed(self, raw: Raw | None, item: Item) -> list[Item]:
+        """What to report for this input (nothing, it, or a summary and it)."""
+        out = []
+        file = raw.file if raw is not None else None
+        if self._bad is not None and file != self._bad.file:
+            out += self.close()
+        if raw is not None and raw.meta is None:
+            self._bad = self._bad or _BadLines(file)
+            self._bad.records += 1
+        if isinstance(item, Skip) and item.not_record and self._bad is not None:
+            item = self._bad.skip(item)
+        elif isinstance(item, Document):
+            if item.id in self._seen:
+                item = Skip(item.where, f"duplicate id {item.id!r} (first seen at {self._seen[item.id]})")
+            else:
+                self._seen[item.id] = item.where
+        return out + ([item] if item is not None else [])
+
+    def close(self) -> list[Item]:
+        """The summary of the current file's bad lines, if any."""
+        summary = self._bad.summary() if self._bad is not None else None
+        self._bad = None
+        return [summary] if summary else []
+
+
+def in_order(pairs: Iterable[tuple[Raw | None, Item]]) -> Iterator[Item]:
+    checks = InOrder()
+    for raw, item in pairs:
+        yield from checks.feed(raw, item)
+    yield from checks.close()
+
+
+def read_documents(paths: Iterable[Path]) -> Iterator[Item]:
+    """All documents under ``paths``, in order; later copies of an id are skipped."""
+    return in_order((raw, parse(raw)) if isinstance(raw, Raw) else (None, raw) for raw in raw_inputs(paths))

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from search.errors import BadRequest
+from search.facets import BY_KEY, FILTERS
 from search.querylang import MAX_QUERY_CHARS
 
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
 MAX_RESULT_WINDOW = 10_000  # page * per_page beyond this is refused (deep paging is a crawl)
-MAX_SOURCES = 50
+MAX_FILTER_VALUES = 50  # of one facet
 
 
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
-    #: Source filter; ``None`` in the tuple stands for "source unknown".
-    sources: tuple[str | None, ...] = ()
-    categories: tuple[str, ...] = ()
+    #: Facet filters (search.facets.FILTERS): facet key -> the values chosen; ``None``
+    #: among them stands for "no value" (an article whose source is unknown).
+    chosen: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: str = "relevance"
@@ -49,13 +50,20 @@ class SearchRequest:
                              f"results beyond the first {MAX_RESULT_WINDOW} are not served; narrow the search",
                              f"لا تُعرض النتائج بعد أول {MAX_RESULT_WINDOW}؛ ضيّق البحث بمصدر أو تاريخ",
                              params=("page", "per_page"))
-        if len(self.sources) > MAX_SOURCES or len(self.categories) > MAX_SOURCES:
-            raise BadRequest("too_many_filters", f"at most {MAX_SOURCES} source and {MAX_SOURCES} category filters",
-                             f"يمكن اختيار {MAX_SOURCES} مصدرًا و{MAX_SOURCES} تصنيفًا على الأكثر",
-                             params=("source", "category"))
+        for key, values in self.chosen.items():
+            if key not in BY_KEY or not BY_KEY[key].filter:
+                raise ValueError(f"no facet filter {key!r}")
+            if len(values) > MAX_FILTER_VALUES:
+                raise BadRequest("too_many_filters", f"at most {MAX_FILTER_VALUES} values of {key}",
+                                 f"يمكن اختيار {MAX_FILTER_VALUES} قيمة على الأكثر ({BY_KEY[key].label})",
+                                 params=(key,))
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise BadRequest("bad_date_range", "from must not be after to",
                              "تاريخ البداية بعد تاريخ النهاية؛ بدّل بينهما", params=("from", "to"))
+
+    def values(self, key: str) -> tuple[str | None, ...]:
+        """The values chosen for facet ``key`` (none: not filtered)."""
+        return self.chosen.get(key, ())
 
     @classmethod
     def from_params(cls, get: Callable[[str], str | None], getlist: Callable[[str], Sequence[str]]) -> "SearchRequest":
@@ -63,11 +71,11 @@ class SearchRequest:
         q = (get("q") or "").strip()
         if "\x00" in q:
             q = q.replace("\x00", " ")
-        sources = tuple(s.strip() or None for s in getlist("source"))
+        chosen = {facet.key: tuple(dict.fromkeys(v.strip() or None for v in getlist(facet.key)))
+                  for facet in FILTERS}
         return cls(
             q=q,
-            sources=tuple(dict.fromkeys(sources)),
-            categories=tuple(dict.fromkeys(c.strip() for c in getlist("category") if c.strip())),
+            chosen={key: values for key, values in chosen.items() if values},
             date_from=parse_day(get("from"), "from"),
             date_to=parse_day(get("to"), "to"),
             sort=get("sort") or "relevance",

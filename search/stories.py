@@ -74,14 +74,17 @@ class Print:
     exact: bytes  # 8 bytes identifying the exact (normalized) word sequence
 
 
-def word_hashes(text: str) -> np.ndarray:
-    """crc32 of each normalized word of ``text`` (the same in every process, unlike ``hash``)."""
-    words = map(normalize, TOKEN_PATTERN.findall(text))
-    return np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64)
+def word_hash(token: str) -> int:
+    """crc32 of a token's normalized form (the same in every process, unlike ``hash``)."""
+    return zlib.crc32(normalize(token).encode())
 
 
 def fingerprint(text: str) -> Print:
-    words = word_hashes(text)
+    return fingerprint_words(np.fromiter(map(word_hash, TOKEN_PATTERN.findall(text)), dtype=np.uint64))
+
+
+def fingerprint_words(words: np.ndarray) -> Print:
+    """The print of a text given the :func:`word_hash` of each of its tokens (uint64)."""
     exact = hashlib.blake2b(words.tobytes(), digest_size=8).digest()
     if len(words) < SHINGLE:
         return Print(np.zeros(0, np.uint32), None, exact)
@@ -184,20 +187,19 @@ class StoryFinder:
         return best
 
     @classmethod
-    def from_index(cls, reader, text_of: Callable[[int], str]) -> "StoryFinder":
-        """The stories already in an index (to place the articles an update adds).
-        A story's first article in index order stands for it; its shingles are
-        recomputed from its text (``text_of(docnum)``) when a new article needs them."""
+    def from_view(cls, view) -> "StoryFinder":
+        """The stories already in an index (search.view.IndexView), to place the articles
+        an update adds. A story's first live article in index order stands for it; its
+        shingles are recomputed from its text when a new article needs them."""
         first_doc: dict[str, int] = {}
-        finder = cls(lambda story: fingerprint(text_of(first_doc[story])).shingles)
-        stories = reader.column_reader("story")
-        minhashes = reader.column_reader("minhash")
-        days = reader.column_reader("day")
-        for docnum in reader.all_doc_ids():
-            story, record = stories[docnum], unpack(minhashes[docnum])
-            if not story or record is None:
+        finder = cls(lambda story: fingerprint(view.stored(first_doc[story]).get("body", "")).shingles)
+        codes, values, days = view.codes("story"), view.values("story"), view.day()
+        for docnum in np.flatnonzero(view.live & (codes > 0)).tolist():
+            record = unpack(view.value("minhash", docnum))
+            if record is None:
                 continue
+            story = values[codes[docnum]]
             first_doc.setdefault(story, docnum)
-            day = day_of(days[docnum])
+            day = day_of(int(days[docnum]))
             finder._remember(story, bucket_keys(*record), None, day.toordinal() if day else None)
         return finder

@@ -14,7 +14,7 @@ from pyarabic import araby
 
 from search.analysis import EXACT_MARK, STOPWORDS, TOKEN_PATTERN
 from search.arabic import is_arabic, normalize, stem
-from search.matching import IndexView
+from search.view import IndexView
 from search.querylang import Word, analyze
 
 #: Letters a typo may replace or insert (normalized forms: no ة ى أ إ آ).
@@ -38,8 +38,7 @@ def indexed_form(word: str) -> str:
 
 
 def _frequency(view: IndexView, term: str) -> int:
-    reader = view.searcher.reader()
-    return max(reader.doc_frequency("body", term), reader.doc_frequency("title", term))
+    return max(view.doc_frequency("body", term), view.doc_frequency("title", term))
 
 
 def _known(view: IndexView, word: Word) -> bool:
@@ -135,7 +134,7 @@ def completions(view: IndexView, query: str, limit: int = 8) -> list[str]:
     found: dict[str, int] = {}
     for field in ("title", "body"):
         for text in (prefix, EXACT_MARK + prefix):
-            for term in view.expand_terms(field, text):
+            for term in view.prefix_terms(field, text):
                 word = term.removeprefix(EXACT_MARK)
                 if word in STOPWORDS:
                     continue
@@ -161,14 +160,11 @@ def surface(view: IndexView, term: str) -> str | None:
 
 def _find_surface(view: IndexView, term: str) -> str | None:
     word = term.removeprefix(EXACT_MARK)
-    reader = view.searcher.reader()
     for field in ("title", "body"):
-        if not reader.doc_frequency(field, term):
+        docs, _ = view.postings(field, term)
+        if not len(docs):  # no live article uses it
             continue
-        postings = reader.postings(field, term)
-        if not postings.is_active():  # only deleted articles used it
-            continue
-        text = view.searcher.stored_fields(postings.id()).get(field) or ""
+        text = view.stored(int(docs[0])).get(field) or ""
         for token in TOKEN_PATTERN.findall(text):
             if normalize(token) == word:
                 return araby.strip_tatweel(araby.strip_diacritics(token))
@@ -181,12 +177,11 @@ def similar_terms(view: IndexView, text: str, limit: int) -> list[str]:
     counts: dict[str, int] = {}
     for word in analyze(text):
         counts[word.stem] = counts.get(word.stem, 0) + 1
-    searcher = view.searcher
-    count = searcher.doc_count()
+    count = view.count
     ceiling = count // 10 if count >= 1000 else count // 2
     scored = []
     for term, tf in counts.items():
-        df = searcher.reader().doc_frequency("body", term)
+        df = view.doc_frequency("body", term)
         if 1 < df <= ceiling:  # a word only this article uses finds nothing else
-            scored.append((tf * searcher.idf("body", term), term))
+            scored.append((tf * view.idf("body", term), term))
     return [term for _, term in heapq.nlargest(limit, scored)]

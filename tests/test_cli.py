@@ -156,5 +156,5 @@ def test_progress_lines_when_the_output_is_not_a_terminal(tmp_path, monkeypatch)
     assert result.exit_code == 0 and lines[0] == "indexing about 5 articles"
     assert any(line.startswith("indexing: 3 of about 5 (60%)") and "per second" in line and "left" in line
                for line in lines)
-    assert any("writing the index files" in line for line in lines)
+    assert any("writing a segment of 5 articles" in line for line in lines)
     assert "indexing" not in invoke("index", "--index-dir", tmp_path, "--rebuild", "--quiet").output

@@ -121,10 +121,10 @@ def test_facets_count_the_whole_result_set(engine):
 
 
 def test_source_filter_including_unknown(engine):
-    assert ids(run(engine, "حماس", sources=("صدى نيوز",))) == {"001_d30af9c42a70480b", "003_f808f8908193cba8"}
-    assert ids(run(engine, "حماس", sources=(None,))) == {"000_281d92c1e047680d", "002_a017300901ef6bd3"}
-    assert run(engine, "حماس", sources=("صدى نيوز", "أرض كنعان")).total == 3
-    filtered = run(engine, "حماس", sources=("أرض كنعان",))
+    assert ids(run(engine, "حماس", chosen={"source": ("صدى نيوز",)})) == {"001_d30af9c42a70480b", "003_f808f8908193cba8"}
+    assert ids(run(engine, "حماس", chosen={"source": (None,)})) == {"000_281d92c1e047680d", "002_a017300901ef6bd3"}
+    assert run(engine, "حماس", chosen={"source": ("صدى نيوز", "أرض كنعان")}).total == 3
+    filtered = run(engine, "حماس", chosen={"source": ("أرض كنعان",)})
     assert filtered.total == 1
     # Multi-select: the source facet is counted without its own filter, so the other
     # sources can still be added; the other facets count what the filter keeps.
@@ -194,13 +194,13 @@ def test_source_filters_follow_one_rule_everywhere(archive, archive_client):
 
     from search.cli import main
 
-    exact = archive.search(SearchRequest(q="الأسواق", sources=("Al-Riyadh",))).total
+    exact = archive.search(SearchRequest(q="الأسواق", chosen={"source": ("Al-Riyadh",)})).total
     assert exact == 8
     for spelled in ("al-riyadh", "AL RIYADH"):
-        assert archive.search(SearchRequest(q="الأسواق", sources=(spelled,))).total == exact
+        assert archive.search(SearchRequest(q="الأسواق", chosen={"source": (spelled,)})).total == exact
         assert archive.search(SearchRequest(q=f'مصدر:"{spelled}" الأسواق')).total == exact
-    assert archive.search(SearchRequest(q="الأسواق", sources=("صحيفه الغد",))).total == 8  # ة/ه
-    for result in (archive.search(SearchRequest(q="الأسواق", sources=("riyadh",))),
+    assert archive.search(SearchRequest(q="الأسواق", chosen={"source": ("صحيفه الغد",)})).total == 8  # ة/ه
+    for result in (archive.search(SearchRequest(q="الأسواق", chosen={"source": ("riyadh",)})),
                    archive.search(SearchRequest(q="مصدر:riyadh الأسواق"))):
         assert result.total == 0
         (warning,) = result.warnings

@@ -8,6 +8,7 @@ from importlib import resources
 from flask import Flask, request, url_for
 from markupsafe import Markup
 
+from search.facets import FILTERS
 from search.periods import period_range
 
 MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
@@ -53,6 +54,11 @@ def search_url(**changes) -> str:
         else:
             args[key] = value if isinstance(value, list) else [value]
     return url_for("bahth.search_page", **args)
+
+
+def clear_filters() -> dict:
+    """search_url() changes that remove every facet filter and the date range."""
+    return {**{facet.key: None for facet in FILTERS}, "from": None, "to": None}
 
 
 def toggled(current: list, value: str | None) -> list[str]:
@@ -121,5 +127,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["link"] = link
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["category_label"] = category_label
-    app.jinja_env.globals.update(search_url=search_url, period_range=period_range, toggled=toggled,
+    app.jinja_env.globals.update(search_url=search_url, clear_filters=clear_filters, FILTERS=FILTERS, period_range=period_range, toggled=toggled,
                                  others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)

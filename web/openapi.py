@@ -6,6 +6,7 @@ drift from what the API returns.
 
 from __future__ import annotations
 
+from search.facets import FACETS, FILTERS
 from search.request import DEFAULT_PER_PAGE, MAX_PER_PAGE, SORTS
 from search.querylang import MAX_QUERY_CHARS
 
@@ -56,13 +57,14 @@ _RESULT = _strict({
     "collapse": {"type": "boolean"},
     "suggestion": {"type": ["string", "null"], "description": "did-you-mean: the query with unknown words corrected"},
     "sort": {"enum": list(SORTS)},
-    "filters": _strict({"source": {"type": "array", "items": _nullable("string")},
-                        "category": {"type": "array", "items": {"type": "string"}},
+    "filters": _strict({**{facet.key: {"type": "array", "items": _nullable("string")} for facet in FILTERS},
                         "from": {"type": ["string", "null"], "format": "date"},
                         "to": {"type": ["string", "null"], "format": "date"}}),
     "hits": {"type": "array", "items": _ref("Hit")},
-    "facets": {"type": "object", "additionalProperties": _FACET,
-               "description": "source, date (years), month, and category when the data has one"},
+    "facets": {"type": "object", "additionalProperties": False,
+               "properties": {facet.key: {**_FACET, "description": facet.description} for facet in FACETS},
+               "description": "counts over the result set, each without its own filter; a coded facet "
+                              "only when the index has values for it"},
     "histogram": {"oneOf": [{"type": "object", "maxProperties": 0}, _strict({
         "interval": {"enum": ["month", "year"]},
         "buckets": {"type": "array", "items": _strict({
@@ -101,10 +103,7 @@ _DOC_ID = _param("id", "document id", {"type": "string"}, where="path", required
 _SEARCH_PARAMS = [
     _param("q", "query: words, \"phrase\", -exclude, OR/أو, word*, title:/عنوان:, source:/مصدر:",
            {"type": "string", "maxLength": MAX_QUERY_CHARS}),
-    _param("source", "source filter, repeatable: a source's whole name, any case and Arabic spelling "
-                     "(empty: source unknown)",
-           {"type": "array", "items": {"type": "string"}}),
-    _param("category", "category filter, repeatable", {"type": "array", "items": {"type": "string"}}),
+    *[_param(facet.key, facet.description, {"type": "array", "items": {"type": "string"}}) for facet in FILTERS],
     _param("from", "first day", _DATE), _param("to", "last day", _DATE),
     _param("sort", "order", {"enum": list(SORTS), "default": "relevance"}),
     _param("page", "page number", {"type": "integer", "minimum": 1, "default": 1}),

@@ -1,0 +1,392 @@
+"""The bulk build: a new index generation written as arrays, analysed in worker processes.
+
+    inputs (search.ingest.raw_inputs) ──batches──► workers: parse, analyse, compress
+          ──in order──► this process: skips and duplicates, stories, one segment's
+                        documents and postings ──► Whoosh segment (search.codec)
+
+Whoosh's own writer adds a document at a time and sends every posting through a Python
+call into an external-sort pool. Here each worker turns a batch of raw inputs into
+documents and their postings as arrays (term, document, frequency, positions), with the
+stored fields and the ``stems`` column already compressed; this process keeps the order
+(duplicate ids, skips), assigns stories (they depend on every earlier article), writes
+the per-document values through Whoosh's per-document writer, and gathers the postings in
+an :class:`ArrayPool`, which Whoosh's segment writer hands to the codec's field writer at
+commit: one sort per field, one write per term. Whoosh still writes the segment's files,
+its table of contents and the generation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import pickle
+import zlib
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from search import grams
+from search.analysis import ANALYZER, EXACT_MARK, STOPWORDS, TOKEN_PATTERN
+from search.arabic import normalize
+from search.codec import BahthCodec
+from search.ingest import Document, InOrder, Raw, Skip, parse
+from search.periods import day_number
+from search.schema import TEXT_FIELDS
+from search.stories import Print, StoryFinder, fingerprint_words, pack, word_hash
+
+#: Inputs per batch sent to a worker.
+BATCH = 400
+#: Batches analysed in this process before any worker is started.
+INLINE_BATCHES = 2
+#: Documents per segment: one segment up to this size (the 85k corpus is one), more
+#: beyond it, so that a build's memory stays bounded.
+SEGMENT_DOCS = 250_000
+#: zlib level of the stored fields (read back only for the hits shown).
+STORED_LEVEL = 6
+_EXACT = EXACT_MARK.encode()
+
+
+# --- in the workers ----------------------------------------------------------------
+
+class _Words(dict):
+    """Token (as written) -> its number in this worker, with what the analysis makes of
+    it: its stem's and exact form's term numbers, the hash story detection uses, and the
+    stem the ``stems`` column keeps (search.grams). Tokens repeat, so each distinct one
+    is analysed once and every occurrence is a dictionary lookup."""
+
+    def __init__(self):
+        super().__init__()
+        self.terms: dict[str, int] = {}
+        self.term_text: list[str] = []
+        size = 1 << 16
+        self.stem = np.full(size, -1, np.int64)
+        self.exact = np.full(size, -1, np.int64)
+        self.hash = np.zeros(size, np.uint64)
+        self.gram: list[str] = []
+
+    def _term(self, text: str) -> int:
+        number = self.terms.get(text)
+        if number is None:
+            number = self.terms[text] = len(self.term_text)
+            self.term_text.append(text)
+        return number
+
+    def __missing__(self, token: str) -> int:
+        number = len(self)
+        if number >= len(self.stem):
+            grow = len(self.stem)
+            self.stem = np.concatenate([self.stem, np.full(grow, -1, np.int64)])
+            self.exact = np.concatenate([self.exact, np.full(grow, -1, np.int64)])
+            self.hash = np.concatenate([self.hash, np.zeros(grow, np.uint64)])
+        terms = ANALYZER.token_terms(token)
+        if terms:
+            self.stem[number] = self._term(terms[0])
+        if len(terms) > 1:
+            self.exact[number] = self._term(terms[1])
+        self.hash[number] = word_hash(token)
+        kept = terms and len(terms[0]) >= grams.GRAM and normalize(token) not in STOPWORDS
+        self.gram.append(terms[0] if kept else "")
+        self[token] = number
+        return number
+
+    def codes(self, text: str) -> np.ndarray:
+        tokens = TOKEN_PATTERN.findall(text)
+        return np.fromiter(map(self.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+
+_WORDS: _Words | None = None
+
+
+@dataclass
+class FieldPostings:
+    """One field's postings of a batch (or of a segment, once gathered)."""
+
+    terms: list[bytes]  # the terms, indexed by ``term``
+    term: np.ndarray  # per posting
+    doc: np.ndarray  # per posting: the document's number in the batch (segment)
+    tf: np.ndarray
+    position_count: np.ndarray  # positions kept per posting (none for exact forms)
+    positions: np.ndarray  # posting after posting
+    lengths: np.ndarray  # per document: terms in the field (Whoosh's field length)
+
+
+@dataclass
+class Analyzed:
+    """A worker's answer for one batch of inputs."""
+
+    items: list  # Document | Skip, one per input, in order
+    fields: dict[str, FieldPostings]  # over the batch's documents (``items`` order)
+    stored: list[bytes] = field(default_factory=list)  # per document: zlib(pickle(stored fields))
+    stems: list[bytes] = field(default_factory=list)  # per document: the stems column value
+    prints: list[Print] = field(default_factory=list)  # per document: what stories compare
+
+
+def _field_postings(codes: list[np.ndarray], words: _Words) -> FieldPostings:
+    counts = np.array([len(c) for c in codes], np.int64)
+    flat = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+    doc = np.repeat(np.arange(len(codes)), counts)
+    first = np.zeros(len(codes) + 1, np.int64)
+    np.cumsum(counts, out=first[1:])
+    position = np.arange(len(flat)) - np.repeat(first[:-1], counts)
+    stems, exacts = words.stem[flat], words.exact[flat]
+    has_stem, has_exact = stems >= 0, exacts >= 0
+    term = np.concatenate([stems[has_stem], exacts[has_exact]])
+    doc = np.concatenate([doc[has_stem], doc[has_exact]])
+    position = np.concatenate([position[has_stem], position[has_exact]])
+    is_exact = np.concatenate([np.zeros(has_stem.sum(), bool), np.ones(has_exact.sum(), bool)])
+    order = np.lexsort((position, doc, term))
+    term, doc, position, is_exact = term[order], doc[order], position[order], is_exact[order]
+    starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) \
+        else np.zeros(0, np.int64)
+    tf = np.diff(np.r_[starts, len(term)])
+    posting_exact = is_exact[starts]
+    used, local = np.unique(term[starts], return_inverse=True)
+    text = words.term_text
+    return FieldPostings(
+        terms=[text[t].encode("utf-8") for t in used.tolist()], term=local.astype(np.int64),
+        doc=doc[starts], tf=tf, position_count=np.where(posting_exact, 0, tf),
+        positions=position[~is_exact], lengths=np.bincount(doc, minlength=len(codes)))
+
+
+def _stored(doc: Document) -> bytes:
+    """The stored fields as W3's stored column keeps them: zlib of the pickled dict."""
+    values = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint,
+              "title": doc.title or None, "url": doc.url or None,
+              "date": dt.datetime(doc.date.year, doc.date.month, doc.date.day) if doc.date else None}
+    return zlib.compress(pickle.dumps({k: values[k] for k in sorted(values) if values[k] is not None}, 2),
+                         STORED_LEVEL)
+
+
+def analyze_batch(raws: list) -> Analyzed:
+    """Parse and analyse one batch (in a worker process)."""
+    global _WORDS
+    words = _WORDS = _WORDS or _Words()
+    items = [parse(raw) if isinstance(raw, Raw) else raw for raw in raws]
+    docs = [item for item in items if isinstance(item, Document)]
+    codes = {name: [words.codes(getattr(doc, name) or "") for doc in docs] for name in TEXT_FIELDS}
+    result = Analyzed(items, {name: _field_postings(codes[name], words) for name in TEXT_FIELDS})
+    gram = words.gram
+    for doc, title, body in zip(docs, codes["title"], codes["body"]):
+        result.stored.append(_stored(doc))
+        stems = " ".join(filter(None, map(gram.__getitem__, np.concatenate([title, body]).tolist())))
+        result.stems.append(grams.pack(stems))
+        result.prints.append(fingerprint_words(words.hash[body]))
+    return result
+
+
+# --- in this process ---------------------------------------------------------------------
+
+class ArrayPool:
+    """Whoosh's posting pool replaced: a segment's postings gathered as arrays, batch after
+    batch, handed whole to the codec's field writer at commit (``iter_postings`` returns
+    the pool itself, which :meth:`search.codec.ArrayFieldWriter.add_postings` recognises)."""
+
+    def __init__(self, field_lengths: Callable[[str], np.ndarray]):
+        self._parts: dict[str, list[tuple[np.ndarray, FieldPostings, np.ndarray]]] = {}
+        self._vocabulary: dict[str, dict[bytes, int]] = {}
+        self._field_lengths = field_lengths  # per document of the segment, by field
+        self.fieldnames: set[str] = set()
+
+    def add(self, name: str, postings: FieldPostings, keep: np.ndarray, first_doc: int) -> None:
+        """A batch's postings of field ``name``; ``keep`` says which of its documents are
+        indexed (a duplicate id is not), numbered from ``first_doc`` in the segment."""
+        vocabulary = self._vocabulary.setdefault(name, {})
+        numbers = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in postings.terms], np.int64)
+        if not keep.all():
+            postings = _only(postings, keep)
+        new_doc = np.cumsum(keep) - 1 + first_doc
+        self._parts.setdefault(name, []).append((numbers[postings.term], postings, new_doc[postings.doc]))
+        self.fieldnames.add(name)
+
+    def add_terms(self, name: str, terms: list[str], first_doc: int) -> None:
+        """One term per document (an ``id`` field), no positions."""
+        count = len(terms)
+        self.add(name, FieldPostings([t.encode("utf-8") for t in terms], np.arange(count), np.arange(count),
+                                     np.ones(count, np.int64), np.zeros(count, np.int64), np.zeros(0, np.int64),
+                                     np.zeros(count, np.int64)), np.ones(count, bool), first_doc)
+
+    def iter_postings(self):
+        return self
+
+    def write_fields(self, fieldwriter, schema) -> None:
+        """Every field's postings, sorted by term then document, into ``fieldwriter``."""
+        for name in sorted(self._parts):
+            parts = self._parts[name]
+            vocabulary = self._vocabulary[name]
+            terms = sorted(vocabulary)
+            rank = np.empty(len(terms), np.int64)
+            rank[[vocabulary[t] for t in terms]] = np.arange(len(terms))
+            term = rank[np.concatenate([p[0] for p in parts])]
+            doc = np.concatenate([p[2] for p in parts])
+            tf = np.concatenate([p[1].tf for p in parts])
+            count = np.concatenate([p[1].position_count for p in parts])
+            positions = np.concatenate([p[1].positions for p in parts])
+            order = np.argsort(term, kind="stable")  # batches come in document order
+            positions = positions[_gather_runs(count, order)]
+            term, doc, tf, count = term[order], doc[order], tf[order], count[order]
+            starts = np.searchsorted(term, np.arange(len(terms) + 1))
+            field_lengths = self._field_lengths(name)
+            fieldwriter.add_arrays(name, schema[name], terms, starts, doc, tf, positions, count,
+                                   field_lengths[doc] if len(field_lengths) else np.zeros(len(doc), np.int64))
+
+    def cleanup(self):
+        self._parts.clear()
+
+
+def _only(postings: FieldPostings, keep: np.ndarray) -> FieldPostings:
+    """The postings of the kept documents only."""
+    posting_kept = keep[postings.doc]
+    return FieldPostings(postings.terms, postings.term[posting_kept], postings.doc[posting_kept],
+                         postings.tf[posting_kept], postings.position_count[posting_kept],
+                         postings.positions[np.repeat(posting_kept, postings.position_count)],
+                         postings.lengths[keep])
+
+
+def _gather_runs(counts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Indices that reorder runs (run ``i`` has ``counts[i]`` items) into ``order``."""
+    starts = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=starts[1:])
+    reordered = counts[order]
+    total = int(reordered.sum())
+    run_of = np.repeat(np.arange(len(order)), reordered)
+    new_starts = np.zeros(len(order) + 1, np.int64)
+    np.cumsum(reordered, out=new_starts[1:])
+    return starts[order][run_of] + np.arange(total) - new_starts[run_of]
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def analyzed_batches(raw_items: Iterable, workers: int) -> Iterator[tuple[list, Analyzed]]:
+    """(raw inputs, their analysis) batch after batch, in order, from ``workers`` processes
+    (0: in this process). The first INLINE_BATCHES are analysed here, so that a small
+    build starts no process at all.
+
+    Workers come from a fork server, not from forking this process: a forked child would
+    inherit the build lock (an flock, search.indexer) and keep it past a ``kill -9`` of
+    this process; the fork server's children hold nothing but their pipes, and end when
+    this process's end of them closes."""
+    batches = _batches(raw_items, BATCH)
+    for _ in range(INLINE_BATCHES if workers > 0 else -1):
+        batch = next(batches, None)
+        if batch is None:
+            return
+        yield batch, analyze_batch(batch)
+    if workers <= 0:
+        for batch in batches:
+            yield batch, analyze_batch(batch)
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["search.bulk"])
+    with context.Pool(workers) as pool:
+        pending = []
+        for batch in batches:  # at most 2 batches a worker in flight: bounded memory
+            pending.append((batch, pool.apply_async(analyze_batch, (batch,))))
+            if len(pending) > 2 * workers:
+                batch, result = pending.pop(0)
+                yield batch, result.get()
+        for batch, result in pending:
+            yield batch, result.get()
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass
+class SegmentBuilder:
+    """The documents of one segment, written as they come through a Whoosh segment writer
+    whose pool is an :class:`ArrayPool`."""
+
+    writer: object
+    stories: StoryFinder
+    count: int = 0
+    lengths: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.pool = self.writer.pool = ArrayPool(self.field_lengths)
+
+    def add(self, docs: list[Document], analyzed: Analyzed, keep: np.ndarray) -> None:
+        """``docs``: the batch's documents (all, in order); ``keep``: those indexed."""
+        writer, schema = self.writer, self.writer.schema
+        perdoc = writer.perdocwriter
+        first = self.count
+        for name in TEXT_FIELDS:
+            postings = analyzed.fields[name]
+            self.pool.add(name, postings, keep, first)
+            self.lengths.setdefault(name, []).append(postings.lengths[keep])
+        kept = [i for i, k in enumerate(keep.tolist()) if k]
+        self.pool.add_terms("id", [docs[i].id for i in kept], first)
+        title_lengths = analyzed.fields["title"].lengths
+        body_lengths = analyzed.fields["body"].lengths
+        for number in kept:
+            doc = docs[number]
+            story = self.stories.add(doc.id, analyzed.prints[number], doc.date)
+            perdoc.start_doc(self.count)
+            perdoc.add_stored_bytes(analyzed.stored[number])
+            perdoc.add_field("title", schema["title"], None, int(title_lengths[number]))
+            perdoc.add_field("body", schema["body"], None, int(body_lengths[number]))
+            for name, value in (("source", doc.source), ("category", doc.category), ("story", story)):
+                if value:
+                    perdoc.add_column_value(name, schema[name].column_type, value)
+            if doc.date:
+                perdoc.add_column_value("day", schema["day"].column_type, day_number(doc.date))
+            perdoc.add_column_value("minhash", schema["minhash"].column_type, pack(analyzed.prints[number]))
+            perdoc.add_column_value("stems", schema["stems"].column_type, analyzed.stems[number])
+            perdoc.finish_doc()
+            self.count += 1
+        writer.docnum = self.count
+        writer._added = True
+
+    def field_lengths(self, name: str) -> np.ndarray:
+        parts = self.lengths.get(name)
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def commit(self) -> None:
+        self.writer.commit(merge=False)
+
+
+def bulk_add(ix, raw_items: Iterable, on_item: Callable[[object], None], workers: int | None = None,
+             phase: Callable[[str], None] | None = None) -> int:
+    """Index ``raw_items`` (search.ingest.raw_inputs) into the empty index ``ix`` in
+    segments of up to SEGMENT_DOCS documents. ``on_item`` sees every Document or Skip in
+    input order; ``phase`` hears when a segment is being written. Returns the number of
+    documents indexed."""
+    workers = default_workers() if workers is None else workers
+    stories = StoryFinder()
+    checks = InOrder()
+    segment = None
+    indexed = 0
+    for batch, analyzed in analyzed_batches(raw_items, workers):
+        docs = [item for item in analyzed.items if isinstance(item, Document)]
+        kept_ids = set()
+        for raw, parsed in zip(batch, analyzed.items):
+            for item in checks.feed(raw if isinstance(raw, Raw) else None, parsed):
+                on_item(item)
+                if isinstance(item, Document):
+                    kept_ids.add(id(item))
+        keep = np.array([id(doc) in kept_ids for doc in docs], bool)
+        if segment is None:
+            segment = SegmentBuilder(ix.writer(codec=BahthCodec(), compound=False), stories)
+        segment.add(docs, analyzed, keep)
+        indexed += int(keep.sum())
+        if segment.count >= SEGMENT_DOCS:
+            _commit(segment, phase)
+            segment = None
+    for item in checks.close():
+        on_item(item)
+    if segment is not None:
+        _commit(segment, phase)
+    return indexed
+
+
+def _commit(segment: SegmentBuilder, phase: Callable[[str], None] | None) -> None:
+    if phase:
+        phase(f"writing a segment of {segment.count:,} articles")
+    segment.commit()

@@ -1,0 +1,432 @@
+"""Bahth's posting format and columns inside Whoosh: arrays numpy reads in one call.
+
+Whoosh stays the index of record: schema, segments, table of contents and generations,
+the lexicon (``.trm``), stored fields, deletions and merging are Whoosh's. What changes
+is how a term's postings are kept. Whoosh's W3 format stores each block of 128 postings
+as a zlib-compressed pickle of Python tuples (ids, weights and positions together), so
+every read costs a Python step per posting. Here, per term:
+
+``.pst``  the document numbers, delta-encoded, as 1-, 2- or 4-byte little-endian integers
+          (the width its largest gap needs), then its frequencies (1 or 2 bytes) (the file
+          keeps W3's name, not its layout);
+``.bps``  the positions of stems, delta-encoded within each document (1, 2 or 4 bytes),
+          read only for phrases. Exact-form terms (``=word``) are never searched as
+          phrases, so they keep no positions.
+
+A term's lexicon entry is Whoosh's W3 term info (so Whoosh's own code reads the lexicon
+as it always did) followed by :data:`_EXTENT`: where these arrays are and how wide their
+numbers are. Writing goes through :class:`ArrayFieldWriter`, which takes a whole field's
+postings as arrays (:meth:`ArrayFieldWriter.add_arrays`, the bulk build) or Whoosh's
+posting-at-a-time calls (updates and merges); both end in the same encoder.
+
+Columns read whole at search time are :class:`CodeColumn` (a table of values and one
+integer code per document) and Whoosh's numeric columns, both decoded as numpy arrays
+by :func:`column_array`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from typing import Iterable
+
+import numpy as np
+from whoosh import columns
+from whoosh.codec import whoosh3
+from whoosh.matching import ListMatcher
+from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE, _LONG_SIZE
+
+#: Written in each index's manifest; an index of another format must be rebuilt.
+FORMAT = "bahth-arrays-1"
+EXACT_PREFIX = b"="
+_WIDTH_DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+#: After Whoosh's W3 term info: docs width, tfs width, positions offset, bytes, width.
+_EXTENT = struct.Struct("<BBQIB")
+_W3_SIZE = whoosh3.W3TermInfo._struct.size + _LONG_SIZE + _INT_SIZE
+
+
+# --- packing groups of integers ------------------------------------------------------
+
+def _width_of(maximum: np.ndarray) -> np.ndarray:
+    return np.where(maximum < 1 << 8, 1, np.where(maximum < 1 << 16, 2, 4)).astype(np.int64)
+
+
+def pack_groups(values: np.ndarray, starts: np.ndarray, widths: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-negative integers in consecutive groups (group ``g`` is
+    ``values[starts[g]:starts[g+1]]``), each group packed little-endian at the byte
+    width its largest value needs (1, 2 or 4), or at ``widths`` when given.
+    Returns (bytes as uint8, byte offset of each group plus the end, widths)."""
+    values = values.astype(np.uint32, copy=False)
+    counts = np.diff(starts)
+    if widths is None:
+        maxima = np.zeros(len(counts), np.uint32)
+        nonempty = counts > 0
+        if len(values):
+            maxima[nonempty] = np.maximum.reduceat(values, starts[:-1][nonempty])
+        widths = _width_of(maxima)
+    offsets = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts * widths, out=offsets[1:])
+    out = np.zeros(int(offsets[-1]), np.uint8)
+    if len(values):
+        group = np.repeat(np.arange(len(counts)), counts)
+        width = widths[group]
+        destination = offsets[group] + (np.arange(len(values)) - starts[group]) * width
+        for byte in range(4):
+            wide = width > byte
+            out[destination[wide] + byte] = (values[wide] >> np.uint32(8 * byte)) & np.uint32(0xFF)
+    return out, offsets, widths
+
+
+def unpack(data: bytes, width: int) -> np.ndarray:
+    return np.frombuffer(data, dtype=_WIDTH_DTYPES[width])
+
+
+def deltas(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each value minus the one before it in its group (the first of a group as it is)."""
+    out = np.diff(values, prepend=0)
+    heads = starts[:-1][np.diff(starts) > 0]
+    out[heads] = values[heads]
+    return out
+
+
+def undelta(gaps: np.ndarray) -> np.ndarray:
+    return np.cumsum(gaps, dtype=np.int64)
+
+
+# --- writing -----------------------------------------------------------------------
+
+class ArrayTermInfo(whoosh3.W3TermInfo):
+    """W3's term info, plus where the term's arrays are (:data:`_EXTENT`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.doc_width = self.tf_width = self.pos_width = 1
+        self.pos_offset = self.pos_length = 0
+
+    def to_bytes(self) -> bytes:
+        return super().to_bytes() + _EXTENT.pack(self.doc_width, self.tf_width, self.pos_offset,
+                                                 self.pos_length, self.pos_width)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "ArrayTermInfo":
+        info = whoosh3.W3TermInfo.from_bytes.__func__(cls, data)
+        if isinstance(info._length, tuple):  # (W3 leaves it as struct.unpack returns it)
+            info._length = info._length[0]
+        (info.doc_width, info.tf_width, info.pos_offset, info.pos_length,
+         info.pos_width) = _EXTENT.unpack_from(data, _W3_SIZE)
+        return info
+
+
+class ArrayFieldWriter(whoosh3.W3FieldWriter):
+    """Writes the postings of each field with the array encoder. Takes a whole field at
+    once (:meth:`add_arrays`) or Whoosh's calls one posting at a time (buffered per
+    term, encoded when the term ends)."""
+
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        self._posfile = self._create_file(BahthCodec.POSITIONS_EXT)
+        self._posfile.write(b"BPS1")  # (offset 0 never holds a term's positions)
+        self._buffer: tuple[list, list, list, list] | None = None
+
+    # Whoosh's path: one posting at a time (updates, merges).
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        self._postwriter = None  # no W3 postings writer: ours below
+
+    def start_term(self, btext):
+        self._btext = btext
+        self._buffer = ([], [], [], [])
+
+    def add(self, docnum, weight, vbytes, length):
+        docs, tfs, positions, lengths = self._buffer
+        docs.append(docnum)
+        tfs.append(int(weight))
+        lengths.append(length or 0)
+        if self._btext.startswith(EXACT_PREFIX):
+            positions.append(())
+        else:
+            positions.append(self._format.decode_positions(vbytes) if vbytes else ())
+
+    def finish_term(self):
+        docs, tfs, positions, lengths = self._buffer
+        flat = [p for posting in positions for p in posting]
+        self._write_terms([self._btext], np.array([0, len(docs)]), np.array(docs, np.int64),
+                          np.array(tfs, np.int64), np.array(flat, np.int64),
+                          np.array([len(p) for p in positions], np.int64), np.array(lengths, np.int64))
+        self._buffer = None
+
+    def add_postings(self, schema, lengths, items):
+        """Whoosh's segment writer hands over its pool's postings at commit: a bulk pool
+        (search.bulk.ArrayPool) writes its arrays field by field, any other goes through
+        Whoosh's posting-at-a-time calls."""
+        if hasattr(items, "write_fields"):
+            items.write_fields(self, schema)
+        else:
+            super().add_postings(schema, lengths, items)
+
+    # The bulk path: a whole field.
+    def add_arrays(self, fieldname: str, fieldobj, terms: list[bytes], starts: np.ndarray,
+                   docs: np.ndarray, tfs: np.ndarray, positions: np.ndarray, position_counts: np.ndarray,
+                   lengths: np.ndarray) -> None:
+        """Write every term of ``fieldname``: ``terms`` sorted, term ``t``'s postings at
+        ``starts[t]:starts[t+1]`` of ``docs`` (increasing within a term), ``tfs`` and the
+        field ``lengths`` of those documents; ``positions`` holds, posting after posting,
+        ``position_counts`` positions each (none for exact forms)."""
+        self.start_field(fieldname, fieldobj)
+        self._write_terms(terms, starts, docs, tfs, positions, position_counts, lengths)
+        self.finish_field()
+
+    def _write_terms(self, terms, starts, docs, tfs, positions, position_counts, lengths) -> None:
+        count = len(terms)
+        doc_bytes, doc_offsets, doc_widths = pack_groups(deltas(docs, starts), starts)
+        tf_bytes, tf_offsets, tf_widths = pack_groups(tfs, starts, np.where(
+            _group_max(tfs, starts) < 256, 1, 2).astype(np.int64))
+        posting_ends = np.zeros(len(position_counts) + 1, np.int64)
+        np.cumsum(position_counts, out=posting_ends[1:])
+        term_pos_starts = posting_ends[starts]  # where each term's positions begin
+        pos_bytes, pos_offsets, pos_widths = pack_groups(deltas(positions, posting_ends), term_pos_starts)
+        # One block per term in the postings file: its docs, then its frequencies.
+        block_sizes = np.diff(doc_offsets) + np.diff(tf_offsets)
+        block_starts = np.zeros(count + 1, np.int64)
+        np.cumsum(block_sizes, out=block_starts[1:])
+        block = np.empty(int(block_starts[-1]), np.uint8)
+        _scatter(block, block_starts[:-1], doc_bytes, doc_offsets)
+        _scatter(block, block_starts[:-1] + np.diff(doc_offsets), tf_bytes, tf_offsets)
+        base = self._postfile.tell()
+        self._postfile.write(block.tobytes())
+        pos_base = self._posfile.tell()
+        self._posfile.write(pos_bytes.tobytes())
+
+        weights = np.add.reduceat(tfs, starts[:-1]) if len(tfs) else np.zeros(count, np.int64)
+        max_weights = _group_max(tfs, starts)
+        min_lengths = np.minimum.reduceat(lengths, starts[:-1]) if len(lengths) else np.zeros(count, np.int64)
+        max_lengths = np.maximum.reduceat(lengths, starts[:-1]) if len(lengths) else np.zeros(count, np.int64)
+        rows = zip(terms, np.diff(starts).tolist(), weights.tolist(), max_weights.tolist(),
+                   min_lengths.tolist(), max_lengths.tolist(), docs[starts[:-1]].tolist(),
+                   docs[starts[1:] - 1].tolist(), (base + block_starts[:-1]).tolist(), block_sizes.tolist(),
+                   doc_widths.tolist(), tf_widths.tolist(), (pos_base + pos_offsets[:-1]).tolist(),
+                   np.diff(pos_offsets).tolist(), pos_widths.tolist())
+        prefix = whoosh3.pack_ushort(self._fieldid)
+        add = self._tindex.add
+        for (term, df, weight, max_weight, min_length, max_length, first, last, offset, size,
+             doc_width, tf_width, pos_offset, pos_length, pos_width) in rows:
+            info = ArrayTermInfo(weight=float(weight), df=df, minlength=min_length, maxlength=max_length,
+                                 maxweight=float(max_weight), minid=first, maxid=last)
+            info.set_extent(offset, size)
+            info.doc_width, info.tf_width = doc_width, tf_width
+            info.pos_offset, info.pos_length, info.pos_width = pos_offset, pos_length, pos_width
+            add(prefix + term, info.to_bytes())
+
+    def close(self):
+        super().close()
+        self._posfile.close()
+
+
+def _group_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    if not len(values):
+        return np.zeros(len(starts) - 1, np.int64)
+    return np.maximum.reduceat(values, starts[:-1])
+
+
+def _scatter(out: np.ndarray, destinations: np.ndarray, data: np.ndarray, offsets: np.ndarray) -> None:
+    """Copy group ``g`` of ``data`` (``offsets[g]:offsets[g+1]``) to ``out[destinations[g]:]``."""
+    sizes = np.diff(offsets)
+    if not len(data):
+        return
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    out[destinations[group] + np.arange(len(data)) - offsets[group]] = data
+
+
+# --- reading ---------------------------------------------------------------------------
+
+class ArrayTermsReader(whoosh3.W3TermsReader):
+    """The lexicon (Whoosh's) and the postings as arrays. Reads with ``os.pread``, so one
+    reader can serve every thread."""
+
+    def __init__(self, codec, dbfile, length, postfile, path_of):
+        super().__init__(codec, dbfile, length, postfile)
+        self._docs_fd = os.open(path_of(whoosh3.W3Codec.POSTS_EXT), os.O_RDONLY)
+        self._pos_fd = os.open(path_of(BahthCodec.POSITIONS_EXT), os.O_RDONLY)
+
+    def term_info(self, fieldname, tbytes):
+        key = self._keycoder(fieldname, tbytes)
+        try:
+            return ArrayTermInfo.from_bytes(self._tindex[key])
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def info(self, fieldname: str, tbytes: bytes) -> ArrayTermInfo | None:
+        try:
+            return self.term_info(fieldname, tbytes)
+        except TermNotFound:
+            return None
+
+    def postings(self, info: ArrayTermInfo) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, frequencies) of a term, in document order."""
+        offset, size = info.extent()
+        data = os.pread(self._docs_fd, size, offset)
+        split = info.doc_frequency() * info.doc_width
+        return undelta(unpack(data[:split], info.doc_width)), unpack(data[split:], info.tf_width)
+
+    def positions(self, info: ArrayTermInfo, tfs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, start of each posting's positions plus the end) of a stem term."""
+        data = os.pread(self._pos_fd, info.pos_length, info.pos_offset)
+        ends = np.zeros(len(tfs) + 1, np.int64)
+        np.cumsum(tfs, out=ends[1:])
+        gaps = unpack(data, info.pos_width).astype(np.int64)
+        # Undo the per-posting deltas: a running sum that restarts at every posting.
+        running = np.cumsum(gaps)
+        heads = ends[:-1][tfs > 0]
+        restart = np.zeros(len(gaps), np.int64)
+        restart[heads] = running[heads] - gaps[heads]
+        return running - np.maximum.accumulate(restart), ends
+
+    def matcher(self, fieldname, tbytes, format_, scorer=None):
+        """Whoosh's view of a term's postings (its own searches, merges): a list matcher
+        whose values are positions encoded the way Whoosh's Positions format encodes them."""
+        info = self.term_info(fieldname, tbytes)
+        docs, tfs = self.postings(info)
+        if not format_.supports("positions"):  # (an id)
+            values = None
+        elif tbytes.startswith(EXACT_PREFIX):  # no positions kept: the frequency only
+            values = [format_.encode([0] * tf) for tf in tfs.tolist()]
+        else:
+            positions, ends = self.positions(info, tfs)
+            flat, bounds = positions.tolist(), ends.tolist()
+            values = [format_.encode(flat[a:b]) for a, b in zip(bounds, bounds[1:])]
+        return ListMatcher(docs.tolist(), [float(t) for t in tfs.tolist()], values, format_,
+                           scorer=scorer, term=(fieldname, tbytes), terminfo=info)
+
+    def close(self):
+        super().close()
+        os.close(self._docs_fd)
+        os.close(self._pos_fd)
+
+
+class BahthCodec(whoosh3.W3Codec):
+    """Whoosh's W3 codec with :mod:`search.codec`'s postings."""
+
+    POSITIONS_EXT = ".bps"
+
+    def field_writer(self, storage, segment):
+        return ArrayFieldWriter(self, storage, segment)
+
+    def per_document_writer(self, storage, segment):
+        return ArrayPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return ArrayPerDocReader(storage, segment)
+
+    def terms_reader(self, storage, segment):
+        name = segment.make_filename(self.TERMS_EXT)
+        folder = storage.folder
+
+        def path_of(ext: str) -> str:
+            return os.path.join(folder, segment.make_filename(ext))
+        return ArrayTermsReader(self, storage.open_file(name), storage.file_length(name),
+                                segment.open_file(storage, self.POSTS_EXT), path_of)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        raise NotImplementedError("Bahth's postings are read through ArrayTermsReader")
+
+
+# --- per-document values -------------------------------------------------------------
+
+class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
+    """W3's per-document writer, which also takes stored fields already pickled and
+    compressed (the bulk build prepares them in its worker processes)."""
+
+    def add_stored_bytes(self, blob: bytes) -> None:
+        """The stored fields of the current document as ``zlib(pickle(dict))``, the bytes
+        W3's stored-fields column would have made of the dict."""
+        compressed_writer = self._colwriters["_stored"]._child  # (Pickle -> CompressedBytes -> VarBytes)
+        columns.VarBytesColumn.Writer.add(compressed_writer, self._docnum, blob)
+
+
+class ArrayPerDocReader(whoosh3.W3PerDocReader):
+    """W3's per-document reader, which also gives whole columns as arrays."""
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """The length byte (Whoosh's lossy encoding of a field's length) of every document."""
+        name = whoosh3._lenfield(fieldname)
+        if not self.has_column(name):
+            return np.zeros(self._doccount, np.uint8)
+        return numeric_array(self.column_reader(name, whoosh3.LENGTHS_COLUMN), self._doccount)
+
+
+# --- columns read whole as arrays -----------------------------------------------------
+
+class CodeColumn(columns.Column):
+    """A text value per document kept as a table of the distinct values and one integer
+    code per document (0 = no value), so that a search counts and filters whole columns
+    with numpy (``bincount``, masks). Whoosh reads it like any column."""
+
+    _TAIL = struct.Struct("<QB")  # bytes of the value table, code width
+
+    def __init__(self):
+        self._default = None
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.ColumnWriter):
+        def __init__(self, dbfile):
+            super().__init__(dbfile)
+            self._codes: dict[str, int] = {}
+            self._rows = np.zeros(1024, np.uint32)
+
+        def add(self, docnum, value):
+            if value is None or value == "":
+                return
+            if isinstance(value, bytes):
+                value = value.decode("utf-8")
+            code = self._codes.setdefault(value, len(self._codes) + 1)
+            if docnum >= len(self._rows):
+                self._rows = np.concatenate([self._rows, np.zeros(max(docnum + 1, 2 * len(self._rows)), np.uint32)])
+            self._rows[docnum] = code
+
+        def add_many(self, start: int, values: Iterable[str | None]) -> None:
+            for offset, value in enumerate(values):
+                self.add(start + offset, value)
+
+        def finish(self, doccount):
+            rows = self._rows[:doccount]
+            if len(rows) < doccount:
+                rows = np.concatenate([rows, np.zeros(doccount - len(rows), np.uint32)])
+            table = json.dumps(list(self._codes), ensure_ascii=False).encode("utf-8")
+            width = 2 if len(self._codes) < 1 << 16 else 4
+            self._dbfile.write(table)
+            self._dbfile.write(rows.astype(_WIDTH_DTYPES[width]).tobytes())
+            self._dbfile.write(CodeColumn._TAIL.pack(len(table), width))
+
+    class Reader(columns.ColumnReader):
+        def __init__(self, dbfile, basepos, length, doccount):
+            super().__init__(dbfile, basepos, length, doccount)
+            tail = CodeColumn._TAIL
+            table_size, width = tail.unpack(dbfile.get(basepos + length - tail.size, tail.size))
+            self.values: list[str | None] = [None] + json.loads(dbfile.get(basepos, table_size).decode("utf-8"))
+            self.codes = np.frombuffer(dbfile.get(basepos + table_size, doccount * width),
+                                       dtype=_WIDTH_DTYPES[width]).astype(np.int64)
+
+        def __getitem__(self, docnum):
+            return self.values[self.codes[docnum]]
+
+        def __iter__(self):
+            values = self.values
+            return (values[code] for code in self.codes.tolist())
+
+
+def numeric_array(column, count: int) -> np.ndarray:
+    """Every value of a Whoosh numeric column reader, as an array (its file holds them
+    big-endian, the trailing defaults left out)."""
+    dtype = np.dtype(">" + column._typecode)
+    stored = np.frombuffer(column._dbfile.get(column._basepos, column._count * dtype.itemsize), dtype)
+    out = np.full(count, column._default, dtype=dtype.newbyteorder("="))
+    out[:len(stored)] = stored
+    return out

@@ -1,0 +1,332 @@
+"""The one seam between the search code and Whoosh: an index opened for searching.
+
+Everything the engine, the vocabulary, stories and the export read from an index goes
+through :class:`IndexView`'s named methods: postings as arrays, positions, columns as
+arrays, stored fields, lexicon walks. Only this module touches Whoosh's searchers and
+readers.
+
+One index state (a generation and Whoosh's commit number) is read by every server
+thread. What is derived from it once (BM25 length norms, the live documents, columns as
+integer codes, memos) lives in an :class:`IndexState` that the threads share; each thread
+keeps its own :class:`IndexView` (a Whoosh searcher and lexicon readers are not
+thread-safe), reopened when the index changes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from math import log
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.util.numeric import byte_to_length
+
+from search.codec import BahthCodec, CodeColumn, numeric_array
+from search.errors import IndexProblem, IndexUnreadable
+from search.generations import check_schema, live_generation
+from search.ranking import B, K1
+from search.schema import TEXT_FIELDS
+
+MEMO_SIZE = 2000
+#: A prefix query reads at most this many terms from the lexicon and keeps the most
+#: frequent of them (as Lucene bounds its clause count): ``ا*`` must not read millions.
+SCAN_EXPANSIONS = 5000
+MAX_EXPANSIONS = 64
+_MISSING = object()
+#: Whoosh keeps a field's length per document in one byte (lossy); BM25 reads it back
+#: through this table (and Whoosh's own scorer counts a length of 0 as 1).
+_LENGTHS = np.array([1] + [byte_to_length(b) for b in range(1, 256)], dtype=np.float64)
+_EMPTY = np.zeros(0, np.int64)
+
+
+class IndexState:
+    """What the views of one index state share: sizes, live documents, BM25 norms,
+    columns as arrays, memos. Read-only once built (memos aside)."""
+
+    def __init__(self, searcher):
+        reader = searcher.reader()
+        self.size = reader.doc_count_all()
+        self.live = np.ones(self.size, bool)
+        perdocs = []
+        for leaf, offset in _leaves(reader):
+            deleted = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
+            self.live[offset + deleted] = False
+            perdocs.append((offset, leaf.codec().per_document_reader(leaf.storage(), leaf.segment())))
+        self.count = int(self.live.sum())
+        self.norms = {}
+        for field in TEXT_FIELDS:
+            average = searcher.avg_field_length(field) or 1
+            lengths = _LENGTHS[self._joined(perdocs, lambda r: r.lengths(field), np.uint8)]
+            self.norms[field] = K1 * (1 - B + B * lengths / average)
+        self.codes: dict[str, np.ndarray] = {}
+        self.values: dict[str, list] = {}
+        for name in ("source", "category", "story"):
+            self.codes[name], self.values[name] = self._code_column(perdocs, name)
+        self.day = self._joined(perdocs, lambda r: _numeric(r, "day", searcher.schema), np.int64).astype(np.int64)
+        for _, perdoc in perdocs:
+            perdoc.close()
+        self.memo: dict = {}
+        self.lock = threading.Lock()
+
+    def _joined(self, perdocs, read: Callable, dtype) -> np.ndarray:
+        parts = [read(perdoc) for _, perdoc in perdocs]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+    def _code_column(self, perdocs, name: str) -> tuple[np.ndarray, list]:
+        """One integer code per document for a CodeColumn, with one table of values for
+        all segments (code 0: no value)."""
+        values: list = [None]
+        number: dict = {None: 0}
+        parts = []
+        for _, perdoc in perdocs:
+            column = perdoc.column_reader(name, CodeColumn()) if perdoc.has_column(name) else None
+            if column is None:
+                parts.append(np.zeros(perdoc.doc_count_all(), np.int64))
+                continue
+            for value in column.values[1:]:
+                if value not in number:
+                    number[value] = len(values)
+                    values.append(value)
+            mapping = np.array([number[value] for value in column.values], np.int64)
+            parts.append(mapping[column.codes])
+        return (np.concatenate(parts) if parts else _EMPTY), values
+
+
+def _leaves(reader) -> list:
+    """(segment reader, first document number) of each segment (none for an empty index)."""
+    return [(leaf, offset) for leaf, offset in reader.leaf_readers() if hasattr(leaf, "segment")]
+
+
+def _numeric(perdoc, name: str, schema) -> np.ndarray:
+    if not perdoc.has_column(name):
+        return np.zeros(perdoc.doc_count_all(), np.int64)
+    return numeric_array(perdoc.column_reader(name, schema[name].column_type), perdoc.doc_count_all())
+
+
+class IndexView:
+    """One thread's view of an index state: its searcher, its lexicon readers, and the
+    shared :class:`IndexState`."""
+
+    def __init__(self, searcher, state: IndexState):
+        self.searcher = searcher
+        self.state = state
+        self.size = state.size
+        self.live = state.live
+        self.count = state.count
+        reader = searcher.reader()
+        self._segments = [(leaf.codec().terms_reader(leaf.storage(), leaf.segment()), offset)
+                          for leaf, offset in _leaves(reader)]
+        self._reader = reader
+        self._columns: dict = {}  # this thread's column readers (per-document columns)
+        self._stored = reader.stored_fields
+
+    @classmethod
+    def open(cls, searcher) -> "IndexView":
+        """A view of its own (not shared with other threads) over ``searcher``."""
+        return cls(searcher, IndexState(searcher))
+
+    # --- postings -------------------------------------------------------------------
+
+    def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, frequencies) of a term, live documents only, in order."""
+        key = text.encode("utf-8")
+        docs, tfs = [], []
+        for terms, offset in self._segments:
+            info = terms.info(field, key)
+            if info is None:
+                continue
+            d, f = terms.postings(info)
+            docs.append(d + offset)
+            tfs.append(f)
+        if not docs:
+            return _EMPTY, _EMPTY
+        docs, tfs = (docs[0], tfs[0]) if len(docs) == 1 else (np.concatenate(docs), np.concatenate(tfs))
+        live = self.live[docs]
+        return (docs, tfs.astype(np.int64)) if live.all() else (docs[live], tfs[live].astype(np.int64))
+
+    def positions(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(documents, frequencies, positions, start of each document's positions plus
+        the end) of a stem term, live documents only."""
+        key = text.encode("utf-8")
+        parts = []
+        for terms, offset in self._segments:
+            info = terms.info(field, key)
+            if info is not None:
+                docs, tfs = terms.postings(info)
+                positions, ends = terms.positions(info, tfs.astype(np.int64))
+                parts.append((docs + offset, tfs.astype(np.int64), positions, ends))
+        if not parts:
+            return _EMPTY, _EMPTY, _EMPTY, np.zeros(1, np.int64)
+        docs = np.concatenate([p[0] for p in parts])
+        tfs = np.concatenate([p[1] for p in parts])
+        positions = np.concatenate([p[2] for p in parts])
+        ends = np.zeros(len(tfs) + 1, np.int64)
+        np.cumsum(tfs, out=ends[1:])
+        live = self.live[docs]
+        if not live.all():
+            keep = np.repeat(live, tfs)
+            docs, tfs, positions = docs[live], tfs[live], positions[keep]
+            ends = np.zeros(len(tfs) + 1, np.int64)
+            np.cumsum(tfs, out=ends[1:])
+        return docs, tfs, positions, ends
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Articles using a term, deleted ones included (as Whoosh counts it for idf)."""
+        key = text.encode("utf-8")
+        return sum(info.doc_frequency() for terms, _ in self._segments
+                   if (info := terms.info(field, key)) is not None)
+
+    def idf(self, field: str, text: str) -> float:
+        """BM25's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))`` (search.ranking)."""
+        n = self.doc_frequency(field, text)
+        return log(1 + (self.size - n + 0.5) / (n + 0.5))
+
+    def norms(self, field: str) -> np.ndarray:
+        return self.state.norms[field]
+
+    def prefix_terms(self, field: str, prefix: str) -> list[str]:
+        """The MAX_EXPANSIONS most frequent terms of ``field`` starting with ``prefix``
+        (of at most SCAN_EXPANSIONS read from the lexicon), most frequent first."""
+        def most_frequent():
+            found: dict[str, int] = {}
+            for terms, _ in self._segments:
+                for number, ((name, term), info) in enumerate(terms.items_from(field, prefix.encode("utf-8"))):
+                    text = term.decode("utf-8")
+                    if number >= SCAN_EXPANSIONS or name != field or not text.startswith(prefix):
+                        break
+                    found[text] = found.get(text, 0) + info.doc_frequency()
+            return [text for _, text in heapq.nlargest(MAX_EXPANSIONS, ((n, t) for t, n in found.items()))]
+        return self.remember(("prefix", field, prefix), most_frequent)
+
+    def field_terms(self, field: str, limit: int) -> list[tuple[str, int]]:
+        """The first ``limit`` terms of ``field`` in the lexicon, with their frequencies."""
+        out = []
+        for terms, _ in self._segments[:1]:
+            for number, ((_, term), info) in enumerate(terms.items_from(field, b"")):
+                if number >= limit:
+                    break
+                out.append((term.decode("utf-8"), info.doc_frequency()))
+        return out
+
+    # --- documents ------------------------------------------------------------------
+
+    def stored(self, docnum: int) -> dict:
+        """A document's stored fields (id, title, body, date, url, fingerprint)."""
+        return self._stored(docnum)
+
+    def docnum(self, doc_id: str) -> int | None:
+        """The document number of a live article, or None."""
+        return self.searcher.document_number(id=doc_id)
+
+    def codes(self, name: str) -> np.ndarray:
+        """One integer code per document of a CodeColumn (source, category, story)."""
+        return self.state.codes[name]
+
+    def values(self, name: str) -> list:
+        """What each code of :meth:`codes` stands for (code 0: None)."""
+        return self.state.values[name]
+
+    def value(self, name: str, docnum: int):
+        """A document's value in a column, read on demand (stems, minhash)."""
+        reader = self._columns.get(name)
+        if reader is None:
+            reader = self._columns[name] = self._reader.column_reader(name, translate=False)
+        return reader[docnum]
+
+    def day(self) -> np.ndarray:
+        """YYYYMMDD of every document (0: unknown)."""
+        return self.state.day
+
+    # --- derived data -----------------------------------------------------------------
+
+    def remember(self, key, compute: Callable[[], object]):
+        """A small memo for derived data that stays true as long as this index state
+        (prefix expansions, original spellings); shared by threads, cleared when full."""
+        memo = self.state.memo
+        value = memo.get(key, _MISSING)
+        if value is _MISSING:
+            value = compute()
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[key] = value
+        return value
+
+    def shared(self, key, compute: Callable[[], object]):
+        """Like :meth:`remember`, for larger data built once per index state under a lock
+        (one thread builds, the others wait and read) and never evicted."""
+        state = self.state
+        value = state.__dict__.get(key, _MISSING)
+        if value is _MISSING:
+            with state.lock:
+                value = state.__dict__.get(key, _MISSING)
+                if value is _MISSING:
+                    value = compute()
+                    setattr(state, key, value)
+        return value
+
+    def close(self) -> None:
+        for terms, _ in self._segments:
+            terms.close()
+        self.searcher.close()
+
+
+class Views:
+    """Each thread's view of the live generation of ``index_dir``, reopened when the live
+    generation changes or was updated in place; the :class:`IndexState` of the newest
+    index state is shared by the threads."""
+
+    def __init__(self, index_dir: Path, weighting):
+        self.index_dir = Path(index_dir)
+        self._weighting = weighting
+        self._local = threading.local()
+        self._states: dict[tuple, IndexState] = {}
+        self._lock = threading.Lock()
+
+    def current(self) -> IndexView:
+        generation = live_generation(self.index_dir)
+        if generation is None:
+            raise IndexProblem(f"no index in {self.index_dir}: run `bahth index` to build one")
+        local = self._local
+        view = getattr(local, "view", None)
+        if view is None or local.generation != generation or not view.searcher.up_to_date():
+            if view is not None:
+                view.close()
+                local.view = None
+            check_schema(generation)  # terms from another analyzer would silently not match
+            # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers and
+            # with them the old deletion sets, so deleted documents would still be found.
+            try:
+                ix = whoosh_index.open_dir(str(generation))
+                searcher = ix.searcher(weighting=self._weighting)
+                _check_codec(searcher)
+                local.view = IndexView(searcher, self._state((generation, ix.latest_generation()), searcher))
+            except IndexProblem:
+                raise
+            except Exception as error:  # damaged files surface as whatever Whoosh trips on
+                raise IndexUnreadable(
+                    f"the index in {self.index_dir} cannot be read ({type(error).__name__}); "
+                    "run `bahth index --check`, then `bahth index --rebuild` with its sources") from error
+            local.generation = generation
+        return local.view
+
+    def _state(self, key: tuple, searcher) -> IndexState:
+        """The IndexState of an index state, one for all threads; only the newest is kept
+        (views of older ones hold their own reference)."""
+        with self._lock:
+            if key not in self._states:
+                self._states = {key: IndexState(searcher)}
+            return self._states[key]
+
+
+def _check_codec(searcher) -> None:
+    """Every segment must hold Bahth's postings (search.codec); Whoosh's W3 ones are not
+    read as arrays."""
+    for leaf, _ in _leaves(searcher.reader()):
+        codec = leaf.codec()
+        if not isinstance(codec, BahthCodec) and isinstance(codec, W3Codec):
+            raise IndexProblem("the index holds postings in Whoosh's own format, not Bahth's: "
+                               "run `bahth index --rebuild` with its sources")
