@@ -8,13 +8,15 @@
 2. Indexing: `bahth index --rebuild` and Lucene's harness on that file, each a child process:
    wall time, docs/s, MB/s of input, index size on disk, peak RSS.
 3. Queries drawn from the index's titles with a fixed seed: short (1-3 words), headline
-   (8-12 words) and two-word phrases. Ours through `Engine.search` as the API calls it (top 10
-   with snippets and facets); Lucene's through its harness (top 10, ids only). One warm-up
-   pass, then p50 / p95 / p99.
+   (8-12 words) and two-word phrases. Ours twice: the engine as the API calls it but without
+   snippets (rank, facets, histogram, story count: `Engine.search(highlight=False)`), and the
+   API over HTTP with snippets (top 10, one client after the other, `bahth serve`); Lucene's
+   through its harness (raw top 100, ids only). One warm-up pass, then p50 / p95 / p99.
 4. The production server: cold start, RSS, and throughput with 8 concurrent clients
    (bench/load.py) for ``--load-seconds``.
-Prints a table with the ratios product / Lucene and the JSON report. The machine is shared:
-compare the ratios of one run, not absolute figures across runs.
+Prints a table with the ratios product / Lucene beside the issue's targets, and the JSON
+report. The machine is shared: compare the ratios of one run, not absolute figures across
+runs.
 """
 
 from __future__ import annotations
@@ -26,17 +28,20 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import percentiles  # noqa: E402
+from bench.load import free_port, titles_from_index, wait_until_up  # noqa: E402
 from bench.load import run as load_run  # noqa: E402
-from bench.load import titles_from_index  # noqa: E402
 from search.engine import Engine  # noqa: E402
-from search.indexer import live_generation  # noqa: E402
+from search.generations import live_generation  # noqa: E402
 from search.request import SearchRequest  # noqa: E402
 
 DEFAULT_CORPUS = sorted((ROOT.parent / "shared" / "corpus").glob("*/docs.jsonl.gz"))
@@ -99,15 +104,45 @@ def query_classes(index_dir: Path, per_class: int, seed: int) -> dict[str, list[
 
 
 def our_latency(index_dir: Path, queries: list[str]) -> dict[str, float]:
+    """The engine without snippets: ranking, facets, histogram and story count."""
     engine = Engine(index_dir, time_limit=60)
     for q in queries:  # warm-up pass: searchers, columns, caches
-        engine.search(SearchRequest(q=q))
+        engine.search(SearchRequest(q=q), highlight=False)
     times = []
     for q in queries:
         started = time.perf_counter()
-        engine.search(SearchRequest(q=q))
+        engine.search(SearchRequest(q=q), highlight=False)
         times.append((time.perf_counter() - started) * 1000)
     return {**percentiles(times), "n": len(times)}
+
+
+def api_latency(index_dir: Path, classes: dict[str, list[str]]) -> dict[str, dict]:
+    """/api/search over HTTP with snippets (top 10), one request after the other, against
+    the production server."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    bahth = Path(sys.executable).parent / "bahth"
+    log = tempfile.NamedTemporaryFile("w+b", prefix="bahth-perf-server-", suffix=".log", delete=False)
+    server = subprocess.Popen([str(bahth), "serve", "--index-dir", str(index_dir), "--port", str(port),
+                               "--rate-limit", "0", "--time-limit", "60"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(url, server, log.name)
+        out = {}
+        for name, queries in classes.items():
+            paths = [f"{url}/api/search?{urllib.parse.urlencode({'q': q})}" for q in queries]
+            for path in paths:  # warm-up pass
+                urllib.request.urlopen(path, timeout=60).read()
+            times = []
+            for path in paths:
+                started = time.perf_counter()
+                urllib.request.urlopen(path, timeout=60).read()
+                times.append((time.perf_counter() - started) * 1000)
+            out[name] = {**percentiles(times), "n": len(times)}
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 def lucene(harness: Path, *args: str) -> dict:
@@ -147,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                              "size_ratio": round(size_mb(live) * 2**20 / input_bytes, 2)}
     classes = query_classes(ours_dir, args.queries, args.seed)
     report["bahth_query_ms"] = {name: our_latency(ours_dir, qs) for name, qs in classes.items()}
+    report["bahth_api_ms"] = api_latency(ours_dir, classes)
 
     if args.lucene:
         lucene_dir = work / "lucene-index"
@@ -161,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             qfile = work / f"queries-{name}.jsonl"
             qfile.write_text("".join(json.dumps({"qid": str(i), "query": q}, ensure_ascii=False) + "\n"
                                      for i, q in enumerate(qs)), "utf-8")
-            s = lucene(args.lucene, "search", "--queries", str(qfile), "--index", str(lucene_dir), "--k", "10",
+            s = lucene(args.lucene, "search", "--queries", str(qfile), "--index", str(lucene_dir), "--k", "100",
                        "--warmup", "1", "--repeat", "1", "--run", str(work / f"lucene-{name}.trec"),
                        "--stats-json", str(work / f"lucene-{name}.json"))
             report["lucene_query_ms"][name] = {"p50": round(s["latency_ms_p50"], 2), "p95": round(s["latency_ms_p95"], 2),
@@ -192,11 +228,12 @@ def print_table(report: dict) -> None:
         print(f"| {label} | {ours[key]} | {other if other is not None else '—'} | "
               f"{ratio(ours[key], other) if other else '—'} |")
     print(f"| indexing peak RSS MB | {ours['peak_rss_mb']} | — | — |")
-    for name, mine in report["bahth_query_ms"].items():
-        other = (report.get("lucene_query_ms") or {}).get(name)
-        for p in ("p50", "p95", "p99"):
-            print(f"| {name} queries {p} ms (n={mine['n']}) | {mine[p]} | {other[p] if other else '—'} | "
-                  f"{ratio(mine[p], other[p]) if other else '—'} |")
+    for label, key in (("engine, no snippets", "bahth_query_ms"), ("API over HTTP, snippets", "bahth_api_ms")):
+        for name, mine in report[key].items():
+            other = (report.get("lucene_query_ms") or {}).get(name)
+            for p in ("p50", "p95", "p99"):
+                print(f"| {name} queries, {label}, {p} ms (n={mine['n']}; Lucene raw top 100) | {mine[p]} | "
+                      f"{other[p] if other else '—'} | {ratio(mine[p], other[p]) if other else '—'} |")
     server = report["server"]
     print(f"| server: 8 clients throughput | {server['throughput_rps']} req/s (errors: {server['errors'] or 'none'}) | — | — |")
     print(f"| server: cold start / RSS end | {server['cold_start_s']} s / {server['rss_end_mb']} MB | — | — |")

@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from search.analysis import STOPWORDS, TOKEN_PATTERN  # noqa: E402
 from search.arabic import normalize  # noqa: E402
-from search.indexer import build_index, live_generation  # noqa: E402
+from search.generations import live_generation  # noqa: E402
+from search.indexer import build_index  # noqa: E402
 from search.stories import MAX_DAYS_APART, THRESHOLD, fingerprint, jaccard  # noqa: E402
 
 DEFAULT_CORPUS = sorted((ROOT.parent / "shared" / "corpus").glob("*/docs.jsonl.gz"))

@@ -13,10 +13,11 @@ index mode, from the same functions and tables; the tests check that both paths 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from whoosh.analysis import CompositeAnalyzer, Filter, Token, Tokenizer
 
-from search.arabic import load_word_list, normalize, stem
+from search.arabic import CACHE_WORDS, load_word_list, normalize, stem
 
 #: Arabic combining marks and tatweel: part of a word, never a word boundary
 #: (Python's ``\w`` does not match them and would cut ``تشكِيل`` in two).
@@ -95,19 +96,23 @@ class LightStemFilter(Filter):
                 yield token
 
 
-class ArabicAnalyzer(CompositeAnalyzer):
-    """The chain, and the same analysis one token at a time for bulk indexing."""
+@lru_cache(maxsize=CACHE_WORDS)
+def token_terms(token: str) -> tuple[str, ...]:
+    """The index terms the chain makes of one token (a TOKEN_PATTERN match) in index mode,
+    at its position: none (nothing left after normalization), its stem, or its stem then
+    its exact form."""
+    surface = normalize(token)
+    if not surface:
+        return ()
+    root = stem(surface)
+    return (root,) if root == surface else (root, EXACT_MARK + surface)
 
-    @staticmethod
-    def token_terms(token: str) -> tuple[str, ...]:
-        """The index terms the chain makes of one token (a TOKEN_PATTERN match) in index
-        mode, at its position: none (nothing left after normalization), its stem, or its
-        stem then its exact form."""
-        surface = normalize(token)
-        if not surface:
-            return ()
-        root = stem(surface)
-        return (root,) if root == surface else (root, EXACT_MARK + surface)
+
+class ArabicAnalyzer(CompositeAnalyzer):
+    """The chain, and the same analysis one token at a time (:func:`token_terms`) for
+    bulk indexing and for finding a query's words in a text to highlight."""
+
+    token_terms = staticmethod(token_terms)
 
 
 ANALYZER = ArabicAnalyzer(ArabicTokenizer(), NormalizeFilter(), QueryStopFilter(), LightStemFilter())

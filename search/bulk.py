@@ -23,7 +23,7 @@ import os
 import pickle
 import zlib
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -273,15 +273,12 @@ def analyzed_batches(raw_items: Iterable, workers: int) -> Iterator[tuple[list, 
     this process; the fork server's children hold nothing but their pipes, and end when
     this process's end of them closes."""
     batches = _batches(raw_items, BATCH)
-    for _ in range(INLINE_BATCHES if workers > 0 else -1):
-        batch = next(batches, None)
-        if batch is None:
-            return
+    for batch in (batches if workers <= 0 else islice(batches, INLINE_BATCHES)):
         yield batch, analyze_batch(batch)
-    if workers <= 0:
-        for batch in batches:
-            yield batch, analyze_batch(batch)
+    more = next(batches, None)
+    if more is None:
         return
+    batches = chain([more], batches)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["search.bulk"])
     with context.Pool(workers) as pool:

@@ -16,7 +16,8 @@ import click
 from search.engine import Engine
 from search.errors import BadRequest, BahthError
 from search.facets import FILTERS
-from search.indexer import build_index, check_index, delete_documents, live_generation
+from search.generations import live_generation
+from search.indexer import build_index, check_index, delete_documents
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
 from search.request import SORTS, SearchRequest
 

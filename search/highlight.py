@@ -1,8 +1,8 @@
 """Snippets that mark the original surface words of the stored text.
 
-The stored text is re-analyzed with the shared ANALYZER (``chars=True``), so a
-token's offsets point into the original string: for the query ``القسام`` the
-mark covers ``القســـــام`` exactly as the article wrote it. Everything outside
+The stored text is re-analyzed token by token with the shared ANALYZER, keeping each
+token's offsets in the original string: for the query ``القسام`` the mark covers
+``القســـــام`` exactly as the article wrote it. Everything outside
 the marks is HTML-escaped; ``<mark>`` is the only markup that comes out.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from search.analysis import ANALYZER
+from search.analysis import ANALYZER, TOKEN_PATTERN
 
 SNIPPET_CHARS = 260
 CONTEXT_BEFORE = 50
@@ -26,13 +26,17 @@ class Highlight:
 
 def _spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> list[tuple[int, int, str]]:
     """(start, end, term) of every token of ``text`` that is one of ``terms`` or starts
-    with one of ``prefixes`` (of ``word*`` queries)."""
-    spans: dict[int, tuple[int, int, str]] = {}
+    with one of ``prefixes`` (of ``word*`` queries). The tokens and their terms are the
+    ANALYZER's in index mode, one token at a time (memoized: a long article is mostly
+    words already seen)."""
+    spans = []
     if terms or prefixes:
-        for token in ANALYZER(text, chars=True, mode="index"):
-            if (token.text in terms or token.text.startswith(prefixes)) and token.startchar not in spans:
-                spans[token.startchar] = (token.startchar, token.endchar, token.text.lstrip("="))
-    return sorted(spans.values())
+        for match in TOKEN_PATTERN.finditer(text):
+            for term in ANALYZER.token_terms(match.group()):
+                if term in terms or term.startswith(prefixes):
+                    spans.append((match.start(), match.end(), term.lstrip("=")))
+                    break
+    return spans
 
 
 def _render(text: str, spans: list[tuple[int, int, str]], start: int, end: int) -> Markup:

@@ -118,3 +118,18 @@ def test_a_name_with_and_without_the_article_meet_through_the_other_reading(with
 @pytest.mark.parametrize("word", ["الفصائل", "فصائل", "وزير", "الوزير", "حماس", "الاحتلال", "قال", "ا"])
 def test_words_read_one_way_only_have_no_other_reading(word):
     assert other_stem(normalize(word)) is None
+
+
+def test_token_at_a_time_analysis_is_the_chain_s(tmp_path):
+    """The bulk build and the highlighter analyse one token at a time
+    (ANALYZER.token_terms); the chain must give the same terms at the same positions."""
+    from search.analysis import ANALYZER, TOKEN_PATTERN
+    from search.paths import SEEDS_DIR
+
+    texts = [p.read_text("utf-8") for p in sorted(SEEDS_DIR.glob("*.txt"))]
+    texts.append("تشكِيل القســـــام إسماعيل الأقصى ﻻ ٣٫٥ 1,000 COVID-19 ـــ ً والمقاومة بالقدس للحركتين")
+    for text in texts:
+        chain = [(t.pos, t.text) for t in ANALYZER(text, positions=True, mode="index")]
+        by_token = [(pos, term) for pos, token in enumerate(TOKEN_PATTERN.findall(text))
+                    for term in ANALYZER.token_terms(token)]
+        assert chain == by_token

@@ -17,7 +17,8 @@ import pytest
 
 from search.engine import Engine
 from search.errors import IndexProblem
-from search.indexer import CURRENT, LOCK, build_index, check_index
+from search.generations import CURRENT, LOCK
+from search.indexer import build_index, check_index
 from search.paths import PROJECT_ROOT, SEEDS_DIR
 from search.request import SearchRequest
 from tests.conftest import record, serving

@@ -6,7 +6,9 @@ import shutil
 import pytest
 
 from search.engine import Engine
-from search.indexer import CURRENT, IndexProblem, build_index, check_index, delete_documents, live_generation
+from search.errors import IndexProblem
+from search.generations import CURRENT, live_generation
+from search.indexer import build_index, check_index, delete_documents
 from search.errors import InputError
 from search.paths import SEEDS_DIR
 from search.request import SearchRequest
