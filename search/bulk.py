@@ -115,13 +115,15 @@ class FieldPostings:
 
 @dataclass
 class Analyzed:
-    """A worker's answer for one batch of inputs."""
+    """A worker's answer for one batch of inputs: per document (in ``items`` order), its
+    postings, its stored fields already compressed, its column values, and what story
+    detection compares."""
 
     items: list  # Document | Skip, one per input, in order
-    fields: dict[str, FieldPostings]  # over the batch's documents (``items`` order)
-    stored: list[bytes] = field(default_factory=list)  # per document: zlib(pickle(stored fields))
-    stems: list[bytes] = field(default_factory=list)  # per document: the stems column value
-    prints: list[Print] = field(default_factory=list)  # per document: what stories compare
+    fields: dict[str, FieldPostings]
+    stored: list[bytes] = field(default_factory=list)  # zlib(pickle(stored fields))
+    columns: dict[str, list] = field(default_factory=dict)  # column -> one value per document
+    prints: list[Print] = field(default_factory=list)
 
 
 def _field_postings(codes: list[np.ndarray], words: _Words) -> FieldPostings:
@@ -169,11 +171,14 @@ def analyze_batch(raws: list) -> Analyzed:
     codes = {name: [words.codes(getattr(doc, name) or "") for doc in docs] for name in TEXT_FIELDS}
     result = Analyzed(items, {name: _field_postings(codes[name], words) for name in TEXT_FIELDS})
     gram = words.gram
+    stems = []
     for doc, title, body in zip(docs, codes["title"], codes["body"]):
         result.stored.append(_stored(doc))
-        stems = " ".join(filter(None, map(gram.__getitem__, np.concatenate([title, body]).tolist())))
-        result.stems.append(grams.pack(stems))
+        stems.append(grams.pack(" ".join(filter(None, map(gram.__getitem__, np.concatenate([title, body]).tolist())))))
         result.prints.append(fingerprint_words(words.hash[body]))
+    result.columns = {"source": [doc.source for doc in docs], "category": [doc.category for doc in docs],
+                      "day": np.array([day_number(doc.date) if doc.date else 0 for doc in docs], np.int64),
+                      "minhash": [pack(fp) for fp in result.prints], "stems": stems}
     return result
 
 
@@ -263,15 +268,20 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def analyzed_batches(raw_items: Iterable, workers: int) -> Iterator[tuple[list, Analyzed]]:
-    """(raw inputs, their analysis) batch after batch, in order, from ``workers`` processes
-    (0: in this process). The first INLINE_BATCHES are analysed here, so that a small
-    build starts no process at all.
+def _close(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        os.close(fd)
 
-    Workers come from a fork server, not from forking this process: a forked child would
-    inherit the build lock (an flock, search.indexer) and keep it past a ``kill -9`` of
-    this process; the fork server's children hold nothing but their pipes, and end when
-    this process's end of them closes."""
+
+def analyzed_batches(raw_items: Iterable, workers: int, private_fds: tuple[int, ...] = ()
+                     ) -> Iterator[tuple[list, Analyzed]]:
+    """(raw inputs, their analysis) batch after batch, in order, from ``workers`` forked
+    processes (0: in this process). The first INLINE_BATCHES are analysed here, so that a
+    small build starts no process at all (and the workers inherit the words already seen).
+
+    A forked worker starts with copies of this process's files; it closes
+    ``private_fds`` (the build lock, an flock: a worker holding it would keep it past a
+    ``kill -9`` of this process). Workers end when this process's end of their pipes closes."""
     batches = _batches(raw_items, BATCH)
     for batch in (batches if workers <= 0 else islice(batches, INLINE_BATCHES)):
         yield batch, analyze_batch(batch)
@@ -279,9 +289,8 @@ def analyzed_batches(raw_items: Iterable, workers: int) -> Iterator[tuple[list, 
     if more is None:
         return
     batches = chain([more], batches)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["search.bulk"])
-    with context.Pool(workers) as pool:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_close, initargs=(private_fds,)) as pool:
         pending = []
         for batch in batches:  # at most 2 batches a worker in flight: bounded memory
             pending.append((batch, pool.apply_async(analyze_batch, (batch,))))
@@ -311,33 +320,22 @@ class SegmentBuilder:
 
     def add(self, docs: list[Document], analyzed: Analyzed, keep: np.ndarray) -> None:
         """``docs``: the batch's documents (all, in order); ``keep``: those indexed."""
-        writer, schema = self.writer, self.writer.schema
-        perdoc = writer.perdocwriter
+        writer = self.writer
         first = self.count
+        kept = np.flatnonzero(keep).tolist()
+        lengths = {}
         for name in TEXT_FIELDS:
             postings = analyzed.fields[name]
             self.pool.add(name, postings, keep, first)
-            self.lengths.setdefault(name, []).append(postings.lengths[keep])
-        kept = [i for i, k in enumerate(keep.tolist()) if k]
+            lengths[name] = postings.lengths[keep]
+            self.lengths.setdefault(name, []).append(lengths[name])
         self.pool.add_terms("id", [docs[i].id for i in kept], first)
-        title_lengths = analyzed.fields["title"].lengths
-        body_lengths = analyzed.fields["body"].lengths
-        for number in kept:
-            doc = docs[number]
-            story = self.stories.add(doc.id, analyzed.prints[number], doc.date)
-            perdoc.start_doc(self.count)
-            perdoc.add_stored_bytes(analyzed.stored[number])
-            perdoc.add_field("title", schema["title"], None, int(title_lengths[number]))
-            perdoc.add_field("body", schema["body"], None, int(body_lengths[number]))
-            for name, value in (("source", doc.source), ("category", doc.category), ("story", story)):
-                if value:
-                    perdoc.add_column_value(name, schema[name].column_type, value)
-            if doc.date:
-                perdoc.add_column_value("day", schema["day"].column_type, day_number(doc.date))
-            perdoc.add_column_value("minhash", schema["minhash"].column_type, pack(analyzed.prints[number]))
-            perdoc.add_column_value("stems", schema["stems"].column_type, analyzed.stems[number])
-            perdoc.finish_doc()
-            self.count += 1
+        columns = {name: [values[i] for i in kept] if isinstance(values, list) else values[keep]
+                   for name, values in analyzed.columns.items()}
+        columns["story"] = [self.stories.add(docs[i].id, analyzed.prints[i], docs[i].date) for i in kept]
+        writer.perdocwriter.add_documents(len(kept), [analyzed.stored[i] for i in kept], lengths,
+                                          {name: (writer.schema[name], values) for name, values in columns.items()})
+        self.count += len(kept)
         writer.docnum = self.count
         writer._added = True
 
@@ -350,17 +348,17 @@ class SegmentBuilder:
 
 
 def bulk_add(ix, raw_items: Iterable, on_item: Callable[[object], None], workers: int | None = None,
-             phase: Callable[[str], None] | None = None) -> int:
+             phase: Callable[[str], None] | None = None, private_fds: tuple[int, ...] = ()) -> int:
     """Index ``raw_items`` (search.ingest.raw_inputs) into the empty index ``ix`` in
     segments of up to SEGMENT_DOCS documents. ``on_item`` sees every Document or Skip in
-    input order; ``phase`` hears when a segment is being written. Returns the number of
-    documents indexed."""
+    input order; ``phase`` hears when a segment is being written; the workers close
+    ``private_fds``. Returns the number of documents indexed."""
     workers = default_workers() if workers is None else workers
     stories = StoryFinder()
     checks = InOrder()
     segment = None
     indexed = 0
-    for batch, analyzed in analyzed_batches(raw_items, workers):
+    for batch, analyzed in analyzed_batches(raw_items, workers, private_fds):
         docs = [item for item in analyzed.items if isinstance(item, Document)]
         kept_ids = set()
         for raw, parsed in zip(batch, analyzed.items):

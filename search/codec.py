@@ -34,9 +34,11 @@ from typing import Iterable
 import numpy as np
 from whoosh import columns
 from whoosh.codec import whoosh3
+from whoosh.filedb import filetables
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, _LONG_SIZE
+from whoosh.util.numeric import byte_to_length
 
 #: Written in each index's manifest; an index of another format must be rebuilt.
 FORMAT = "bahth-arrays-1"
@@ -200,29 +202,65 @@ class ArrayFieldWriter(whoosh3.W3FieldWriter):
         pos_base = self._posfile.tell()
         self._posfile.write(pos_bytes.tobytes())
 
-        weights = np.add.reduceat(tfs, starts[:-1]) if len(tfs) else np.zeros(count, np.int64)
-        max_weights = _group_max(tfs, starts)
-        min_lengths = np.minimum.reduceat(lengths, starts[:-1]) if len(lengths) else np.zeros(count, np.int64)
-        max_lengths = np.maximum.reduceat(lengths, starts[:-1]) if len(lengths) else np.zeros(count, np.int64)
-        rows = zip(terms, np.diff(starts).tolist(), weights.tolist(), max_weights.tolist(),
-                   min_lengths.tolist(), max_lengths.tolist(), docs[starts[:-1]].tolist(),
-                   docs[starts[1:] - 1].tolist(), (base + block_starts[:-1]).tolist(), block_sizes.tolist(),
-                   doc_widths.tolist(), tf_widths.tolist(), (pos_base + pos_offsets[:-1]).tolist(),
-                   np.diff(pos_offsets).tolist(), pos_widths.tolist())
+        info = np.zeros(count, _TERM_INFO)
+        info["weight"] = np.add.reduceat(tfs, starts[:-1]) if len(tfs) else 0
+        info["df"] = np.diff(starts)
+        if len(lengths):
+            info["minlen"] = length_bytes(np.minimum.reduceat(lengths, starts[:-1]))
+            info["maxlen"] = length_bytes(np.maximum.reduceat(lengths, starts[:-1]))
+        info["maxweight"] = _group_max(tfs, starts)
+        info["minid"], info["maxid"] = docs[starts[:-1]], docs[starts[1:] - 1]
+        info["offset"], info["length"] = base + block_starts[:-1], block_sizes
+        info["doc_width"], info["tf_width"] = doc_widths, tf_widths
+        info["pos_offset"] = pos_base + pos_offsets[:-1]
+        info["pos_length"], info["pos_width"] = np.diff(pos_offsets), pos_widths
         prefix = whoosh3.pack_ushort(self._fieldid)
-        add = self._tindex.add
-        for (term, df, weight, max_weight, min_length, max_length, first, last, offset, size,
-             doc_width, tf_width, pos_offset, pos_length, pos_width) in rows:
-            info = ArrayTermInfo(weight=float(weight), df=df, minlength=min_length, maxlength=max_length,
-                                 maxweight=float(max_weight), minid=first, maxid=last)
-            info.set_extent(offset, size)
-            info.doc_width, info.tf_width = doc_width, tf_width
-            info.pos_offset, info.pos_length, info.pos_width = pos_offset, pos_length, pos_width
-            add(prefix + term, info.to_bytes())
+        raw = info.tobytes()
+        size = _TERM_INFO.itemsize
+        add_sorted(self._tindex, [prefix + term for term in terms],
+                   [raw[i:i + size] for i in range(0, len(raw), size)])
 
     def close(self):
         super().close()
         self._posfile.close()
+
+
+#: ArrayTermInfo.to_bytes as a numpy record: W3's term info (big-endian) then _EXTENT.
+_TERM_INFO = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlen", "u1"), ("maxlen", "u1"),
+                       ("maxweight", ">f4"), ("minid", ">u4"), ("maxid", ">u4"), ("offset", ">u8"),
+                       ("length", ">i4"), ("doc_width", "u1"), ("tf_width", "u1"), ("pos_offset", "<u8"),
+                       ("pos_length", "<u4"), ("pos_width", "u1")])
+_LENGTH_BYTES = np.array([byte_to_length(b) for b in range(256)], np.int64)
+
+
+def length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Whoosh's ``length_to_byte`` of every length (its lossy one-byte encoding)."""
+    return np.where(lengths >= _LENGTH_BYTES[255], 255, np.searchsorted(_LENGTH_BYTES, lengths)).astype(np.uint8)
+
+
+def add_sorted(table: filetables.OrderedHashWriter, keys: list[bytes], values: list[bytes]) -> None:
+    """``table.add(key, value)`` for keys in increasing order, written in one piece:
+    the same file as one call per key, without a Python call per key."""
+    if not keys:
+        return
+    if keys[0] <= table.lastkey:
+        raise ValueError(f"keys must increase: {table.lastkey!r}..{keys[0]!r}")
+    dbfile = table.dbfile
+    heads = [_RECORD_HEAD.pack(len(k), len(v)) for k, v in zip(keys, values)]
+    sizes = np.fromiter((8 + len(k) + len(v) for k, v in zip(keys, values)), np.int64, len(keys))
+    starts = np.zeros(len(sizes), np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    positions = (dbfile.tell() + starts).tolist()
+    dbfile.write(b"".join(part for record in zip(heads, keys, values) for part in record))
+    table.index.extend(positions)
+    buckets, hashed = table.buckets, table.hashfn
+    for key, position in zip(keys, positions):
+        h = hashed(key)
+        buckets[h & 255].append((h, position))
+    table.lastkey = keys[-1]
+
+
+_RECORD_HEAD = struct.Struct("!ii")  # (filetables' own record header)
 
 
 def _group_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -336,14 +374,66 @@ class BahthCodec(whoosh3.W3Codec):
 # --- per-document values -------------------------------------------------------------
 
 class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
-    """W3's per-document writer, which also takes stored fields already pickled and
-    compressed (the bulk build prepares them in its worker processes)."""
+    """W3's per-document writer, which also takes a whole batch of documents at once
+    (the bulk build): stored fields already pickled and compressed in its workers,
+    field lengths and column values as lists and arrays."""
 
-    def add_stored_bytes(self, blob: bytes) -> None:
-        """The stored fields of the current document as ``zlib(pickle(dict))``, the bytes
-        W3's stored-fields column would have made of the dict."""
-        compressed_writer = self._colwriters["_stored"]._child  # (Pickle -> CompressedBytes -> VarBytes)
-        columns.VarBytesColumn.Writer.add(compressed_writer, self._docnum, blob)
+    def add_documents(self, count: int, stored: list[bytes], lengths: dict[str, np.ndarray],
+                      values: dict[str, tuple]) -> None:
+        """The next ``count`` documents: ``stored`` as ``zlib(pickle(dict))`` (the bytes
+        W3's stored-fields column makes of the dict), each text field's lengths, and per
+        column (field object, one value per document)."""
+        if self._indoc:
+            raise RuntimeError("add_documents inside a document")
+        first = self._doccount
+        _append(self._colwriters["_stored"]._child, first, stored)  # (Pickle -> CompressedBytes -> VarBytes)
+        for name, field_lengths in lengths.items():
+            self._fieldlengths[name] += int(field_lengths.sum())
+            _append_numbers(self._column(whoosh3._lenfield(name), whoosh3.LENGTHS_COLUMN),
+                            whoosh3.LENGTHS_COLUMN, first, length_bytes(field_lengths))
+        for name, (fieldobj, column_values) in values.items():
+            column = fieldobj.column_type
+            writer = self._column(name, column)
+            if isinstance(writer, CodeColumn.Writer):
+                writer.add_many(first, column_values)
+            elif isinstance(writer, columns.NumericColumn.Writer):
+                _append_numbers(writer, column, first, np.asarray(column_values))
+            else:  # fixed or variable bytes
+                _append(writer, first, column_values)
+        self._doccount += count
+        self._docnum = self._doccount - 1
+
+    def _column(self, name: str, column):
+        if not self._has_column(name):
+            self._create_column(name, column)
+        return self._get_column(name)
+
+
+def _append(writer: columns.VarBytesColumn.Writer | columns.FixedBytesColumn.Writer, first: int,
+            blobs: list[bytes]) -> None:
+    """Whoosh's ``add`` of consecutive documents' bytes, written in one piece."""
+    if isinstance(writer, columns.FixedBytesColumn.Writer):
+        writer.fill(first)
+        writer._dbfile.write(b"".join(blobs))
+        writer._count = first + len(blobs)
+        return
+    writer.fill(first)
+    sizes = [len(blob) for blob in blobs]
+    writer._dbfile.write(b"".join(blobs))
+    writer._lengths.extend(sizes)
+    starts = np.zeros(len(sizes), np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    writer._offsets.extend((writer._offset_base + starts).tolist())
+    writer._offset_base += sum(sizes)
+    writer._count = first + len(blobs)
+
+
+def _append_numbers(writer: columns.NumericColumn.Writer, column: columns.NumericColumn, first: int,
+                    numbers: np.ndarray) -> None:
+    """Whoosh's numeric ``add`` of consecutive documents' values (big-endian), in one piece."""
+    writer.fill(first)
+    writer._dbfile.write(numbers.astype(np.dtype(">" + column._typecode)).tobytes())
+    writer._count = first + len(numbers)
 
 
 class ArrayPerDocReader(whoosh3.W3PerDocReader):

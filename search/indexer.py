@@ -88,7 +88,7 @@ def document_fields(doc: Document, stories: StoryFinder) -> dict:
 
 
 @contextmanager
-def _build_lock(index_dir: Path, summary: Summary) -> Iterator[None]:
+def _build_lock(index_dir: Path, summary: Summary) -> Iterator[int]:
     """One writer per index directory. The lock is an flock, so it dies with its
     process; the file also names its holder, which tells us when the previous
     writer was killed before finishing (its name is still there)."""
@@ -110,7 +110,7 @@ def _build_lock(index_dir: Path, summary: Summary) -> Iterator[None]:
             summary.notes.append(f"removed {debris.name}, an unfinished build")
         _rewrite(handle, f"pid {os.getpid()} since {_now()}")
         try:
-            yield
+            yield handle.fileno()
         finally:
             _rewrite(handle, "")
 
@@ -258,7 +258,7 @@ def _live_writer(index_dir: Path, summary: Summary):
 
 
 def _new_generation(index_dir: Path, paths: list[Path], summary: Summary, progress: Progress | None,
-                    workers: int | None) -> None:
+                    workers: int | None, lock_fd: int) -> None:
     """Build a complete generation beside the live one, check it, switch to it. A build
     that holds no document replaces nothing: the live index stays (``summary.refused``)."""
     summary.rebuilt = True
@@ -268,7 +268,7 @@ def _new_generation(index_dir: Path, paths: list[Path], summary: Summary, progre
     try:
         ix = whoosh_index.create_in(str(generation), make_schema())
         phase = progress.phase if progress else None
-        bulk_add(ix, raw_inputs(paths), _counter(summary, progress), workers, phase)
+        bulk_add(ix, raw_inputs(paths), _counter(summary, progress), workers, phase, private_fds=(lock_fd,))
         if not summary.indexed:
             shutil.rmtree(generation, ignore_errors=True)
             _refuse_empty(index_dir, summary)
@@ -318,9 +318,9 @@ def build_index(paths: Iterable[Path], index_dir: Path, rebuild: bool = False,
     paths = list(paths)
     if progress:
         progress.start(count_inputs(paths))
-    with _build_lock(index_dir, summary):
+    with _build_lock(index_dir, summary) as lock_fd:
         if rebuild or (not update and live_generation(index_dir) is None):
-            _new_generation(index_dir, paths, summary, progress, workers)
+            _new_generation(index_dir, paths, summary, progress, workers, lock_fd)
         else:
             with _live_writer(index_dir, summary) as (writer, view):
                 _merge_in(writer, view, read_documents(paths), summary, progress)
