@@ -152,17 +152,25 @@ def _broken_plural_en(word: str) -> bool:
     return len(word) >= 5 and word[-4] == "ا"
 
 
+#: SUFFIXES by length, longest first (the order the table lists them in): the first
+#: suffix a word ends with is the longest one of the table it ends with.
+_SUFFIXES_BY_SIZE = tuple((size, {s: rest for s, rest in SUFFIXES if len(s) == size})
+                          for size in sorted({len(s) for s, _ in SUFFIXES}, reverse=True))
+
+
 def _strip_suffixes(word: str) -> str:
     for _ in range(MAX_SUFFIXES):
-        for suffix, rest in SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= rest:
+        for size, rules in _SUFFIXES_BY_SIZE:
+            suffix = word[-size:]
+            rest = rules.get(suffix)
+            if rest is not None and len(word) - size >= rest:
                 if suffix in ("ين", "ون") and _broken_plural_en(word):
                     continue
                 if suffix == "ا" and word.endswith("يا"):
                     continue
                 if suffix == "ان" and word.endswith("ستان"):
                     continue
-                word = word[: -len(suffix)]
+                word = word[:-size]
                 break
         else:
             return word

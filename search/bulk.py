@@ -31,7 +31,7 @@ import numpy as np
 from search import grams
 from search.analysis import ANALYZER, EXACT_MARK, STOPWORDS, TOKEN_PATTERN
 from search.arabic import normalize
-from search.codec import BahthCodec
+from search.codec import STORED_BLOCK, BahthCodec, stored_block
 from search.ingest import Document, InOrder, Raw, Skip, parse
 from search.periods import day_number
 from search.schema import TEXT_FIELDS
@@ -44,8 +44,6 @@ INLINE_BATCHES = 2
 #: Documents per segment: one segment up to this size (the 85k corpus is one), more
 #: beyond it, so that a build's memory stays bounded.
 SEGMENT_DOCS = 250_000
-#: zlib level of the stored fields (read back only for the hits shown).
-STORED_LEVEL = 6
 _EXACT = EXACT_MARK.encode()
 
 
@@ -121,7 +119,7 @@ class Analyzed:
 
     items: list  # Document | Skip, one per input, in order
     fields: dict[str, FieldPostings]
-    stored: list[bytes] = field(default_factory=list)  # zlib(pickle(stored fields))
+    stored: list[tuple[int, bytes]] = field(default_factory=list)  # blocks (search.codec.stored_block)
     columns: dict[str, list] = field(default_factory=dict)  # column -> one value per document
     prints: list[Print] = field(default_factory=list)
 
@@ -153,13 +151,18 @@ def _field_postings(codes: list[np.ndarray], words: _Words) -> FieldPostings:
         positions=position[~is_exact], lengths=np.bincount(doc, minlength=len(codes)))
 
 
-def _stored(doc: Document) -> bytes:
-    """The stored fields as W3's stored column keeps them: zlib of the pickled dict."""
+def stored_fields(doc: Document) -> dict:
+    """What is stored of an article (the hits, the article page), as Whoosh's writer
+    stores it: the fields given a value, in name order."""
     values = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint,
               "title": doc.title or None, "url": doc.url or None,
               "date": dt.datetime(doc.date.year, doc.date.month, doc.date.day) if doc.date else None}
-    return zlib.compress(pickle.dumps({k: values[k] for k in sorted(values) if values[k] is not None}, 2),
-                         STORED_LEVEL)
+    return {k: values[k] for k in sorted(values) if values[k] is not None}
+
+
+def _blocks(fields: list[dict]) -> list[tuple[int, bytes]]:
+    return [(len(fields[i:i + STORED_BLOCK]), stored_block(fields[i:i + STORED_BLOCK]))
+            for i in range(0, len(fields), STORED_BLOCK)]
 
 
 def analyze_batch(raws: list) -> Analyzed:
@@ -172,8 +175,8 @@ def analyze_batch(raws: list) -> Analyzed:
     result = Analyzed(items, {name: _field_postings(codes[name], words) for name in TEXT_FIELDS})
     gram = words.gram
     stems = []
+    result.stored = _blocks([stored_fields(doc) for doc in docs])
     for doc, title, body in zip(docs, codes["title"], codes["body"]):
-        result.stored.append(_stored(doc))
         stems.append(grams.pack(" ".join(filter(None, map(gram.__getitem__, np.concatenate([title, body]).tolist())))))
         result.prints.append(fingerprint_words(words.hash[body]))
     result.columns = {"source": [doc.source for doc in docs], "category": [doc.category for doc in docs],
@@ -333,7 +336,11 @@ class SegmentBuilder:
         columns = {name: [values[i] for i in kept] if isinstance(values, list) else values[keep]
                    for name, values in analyzed.columns.items()}
         columns["story"] = [self.stories.add(docs[i].id, analyzed.prints[i], docs[i].date) for i in kept]
-        writer.perdocwriter.add_documents(len(kept), [analyzed.stored[i] for i in kept], lengths,
+        blocks = analyzed.stored
+        if len(kept) < len(docs):  # (a duplicate id left out: its blocks made again without it)
+            fields = [f for _, block in blocks for f in pickle.loads(zlib.decompress(block))]
+            blocks = _blocks([fields[i] for i in kept])
+        writer.perdocwriter.add_documents(len(kept), blocks, lengths,
                                           {name: (writer.schema[name], values) for name, values in columns.items()})
         self.count += len(kept)
         writer.docnum = self.count

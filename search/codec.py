@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import struct
+import zlib
 from typing import Iterable
 
 import numpy as np
@@ -348,6 +350,7 @@ class BahthCodec(whoosh3.W3Codec):
     """Whoosh's W3 codec with :mod:`search.codec`'s postings."""
 
     POSITIONS_EXT = ".bps"
+    STORED_EXT = ".bsd"
 
     def field_writer(self, storage, segment):
         return ArrayFieldWriter(self, storage, segment)
@@ -373,20 +376,62 @@ class BahthCodec(whoosh3.W3Codec):
 
 # --- per-document values -------------------------------------------------------------
 
-class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
-    """W3's per-document writer, which also takes a whole batch of documents at once
-    (the bulk build): stored fields already pickled and compressed in its workers,
-    field lengths and column values as lists and arrays."""
+#: Documents per block of stored fields, compressed together: neighbours share most of
+#: their vocabulary, so a block compresses better and faster than its documents one by one.
+STORED_BLOCK = 16
+STORED_LEVEL = 1  # zlib level (blocks at level 1 are smaller than documents at level 6)
+_STORED_TAIL = struct.Struct("<QQ")  # number of blocks, where their index starts
 
-    def add_documents(self, count: int, stored: list[bytes], lengths: dict[str, np.ndarray],
+
+def stored_block(fields: list[dict]) -> bytes:
+    """The stored fields of consecutive documents as one block of the ``.bsd`` file."""
+    return zlib.compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL), STORED_LEVEL)
+
+
+class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
+    """W3's per-document writer, with stored fields in compressed blocks of documents
+    (``.bsd``) instead of one compressed pickle per document, and which also takes a
+    whole batch of documents at once (the bulk build): stored blocks made by its
+    workers, field lengths and column values as lists and arrays."""
+
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        del self._colwriters["_stored"]  # (W3's one-pickle-per-document column)
+        self._blocks = segment.create_file(storage, BahthCodec.STORED_EXT)
+        self._block_firsts: list[int] = []  # first document of each block
+        self._block_offsets: list[int] = []
+        self._pending: list[dict] = []  # stored fields of documents not yet in a block
+
+    def finish_doc(self):
+        self._pending.append(self._storedfields)
+        self._storedfields = {}
+        self._indoc = False
+        if len(self._pending) >= STORED_BLOCK:
+            self._flush_stored()
+
+    def _flush_stored(self) -> None:
+        if self._pending:
+            self._write_block(self._doccount - len(self._pending), stored_block(self._pending))
+            self._pending = []
+
+    def _write_block(self, first: int, block: bytes) -> None:
+        self._block_firsts.append(first)
+        self._block_offsets.append(self._blocks.tell())
+        self._blocks.write(block)
+
+    def add_documents(self, count: int, blocks: list[tuple[int, bytes]], lengths: dict[str, np.ndarray],
                       values: dict[str, tuple]) -> None:
-        """The next ``count`` documents: ``stored`` as ``zlib(pickle(dict))`` (the bytes
-        W3's stored-fields column makes of the dict), each text field's lengths, and per
-        column (field object, one value per document)."""
+        """The next ``count`` documents: their stored fields as (documents, block) pairs
+        made by :func:`stored_block`, each text field's lengths, and per column (field
+        object, one value per document)."""
         if self._indoc:
             raise RuntimeError("add_documents inside a document")
+        self._flush_stored()
         first = self._doccount
-        _append(self._colwriters["_stored"]._child, first, stored)  # (Pickle -> CompressedBytes -> VarBytes)
+        for size, block in blocks:
+            self._write_block(first, block)
+            first += size
+        first = self._doccount
         for name, field_lengths in lengths.items():
             self._fieldlengths[name] += int(field_lengths.sum())
             _append_numbers(self._column(whoosh3._lenfield(name), whoosh3.LENGTHS_COLUMN),
@@ -402,6 +447,16 @@ class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
                 _append(writer, first, column_values)
         self._doccount += count
         self._docnum = self._doccount - 1
+
+    def close(self):
+        self._flush_stored()
+        index_at = self._blocks.tell()
+        self._blocks.write(np.array(self._block_firsts, "<u8").tobytes())
+        self._blocks.write(np.array(self._block_offsets + [index_at], "<u8").tobytes())
+        self._blocks.write(_STORED_TAIL.pack(len(self._block_firsts), index_at))
+        self._blocks.close()
+        self._indoc = None  # (W3's close finishes a document unless this is None)
+        super().close()
 
     def _column(self, name: str, column):
         if not self._has_column(name):
@@ -437,7 +492,29 @@ def _append_numbers(writer: columns.NumericColumn.Writer, column: columns.Numeri
 
 
 class ArrayPerDocReader(whoosh3.W3PerDocReader):
-    """W3's per-document reader, which also gives whole columns as arrays."""
+    """W3's per-document reader, with stored fields read from blocks (the last block
+    read is kept: neighbours are often read together), and whole columns as arrays."""
+
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        name = segment.make_filename(BahthCodec.STORED_EXT)
+        self._blocks_fd = os.open(os.path.join(storage.folder, name), os.O_RDONLY)
+        size = os.fstat(self._blocks_fd).st_size
+        count, index_at = _STORED_TAIL.unpack(os.pread(self._blocks_fd, _STORED_TAIL.size, size - _STORED_TAIL.size))
+        index = np.frombuffer(os.pread(self._blocks_fd, 8 * (2 * count + 1), index_at), "<u8").astype(np.int64)
+        self._firsts, self._offsets = index[:count], index[count:]
+        self._cached: tuple[int, list] = (-1, [])
+
+    def stored_fields(self, docnum):
+        block = int(np.searchsorted(self._firsts, docnum, side="right")) - 1
+        if block != self._cached[0]:
+            start, end = self._offsets[block], self._offsets[block + 1]
+            self._cached = (block, pickle.loads(zlib.decompress(os.pread(self._blocks_fd, int(end - start), int(start)))))
+        return self._cached[1][docnum - self._firsts[block]]
+
+    def close(self):
+        os.close(self._blocks_fd)
+        super().close()
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """The length byte (Whoosh's lossy encoding of a field's length) of every document."""
