@@ -43,6 +43,7 @@ LETTER_FOLDS = str.maketrans(
 )
 
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+_DIACRITIC = re.compile("[" + "".join(araby.DIACRITICS) + "]")
 
 
 #: Distinct words whose normalized form and stem are remembered. Word frequencies are
@@ -57,11 +58,13 @@ def normalize(word: str) -> str:
     if word.isascii():
         return word.lower()
     word = unicodedata.normalize("NFKC", word)  # presentation forms, ﻻ and friends
-    word = araby.strip_diacritics(word)  # harakat, shadda, sukun, tanwin, superscript alef, Quranic marks
+    if _DIACRITIC.search(word):  # (PyArabic removes them one mark at a time: only when there are some)
+        word = araby.strip_diacritics(word)  # harakat, shadda, sukun, tanwin, superscript alef, Quranic marks
     word = araby.strip_tatweel(word)
     word = araby.normalize_ligature(word)
     word = word.translate(LETTER_FOLDS)  # before normalize_alef, which would turn ى into ا
-    word = araby.normalize_alef(word)  # أ إ آ ٱ -> ا
+    if araby.ALEFAT_PATTERN.search(word):
+        word = araby.normalize_alef(word)  # أ إ آ ٱ -> ا
     return word.lower()
 
 

@@ -137,18 +137,24 @@ def _field_postings(codes: list[np.ndarray], words: _Words) -> FieldPostings:
     doc = np.concatenate([doc[has_stem], doc[has_exact]])
     position = np.concatenate([position[has_stem], position[has_exact]])
     is_exact = np.concatenate([np.zeros(has_stem.sum(), bool), np.ones(has_exact.sum(), bool)])
+    # The batch's terms in the lexicon's order (UTF-8 bytes), so that the segment's sort
+    # merges batches that are each already sorted.
+    used, token_term = np.unique(term, return_inverse=True)
+    text = words.term_text
+    terms = [text[t].encode("utf-8") for t in used.tolist()]
+    by_text = sorted(range(len(terms)), key=terms.__getitem__)
+    rank = np.empty(len(terms), np.int64)
+    rank[by_text] = np.arange(len(terms))
+    term = rank[token_term]
     order = np.lexsort((position, doc, term))
     term, doc, position, is_exact = term[order], doc[order], position[order], is_exact[order]
     starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) \
         else np.zeros(0, np.int64)
     tf = np.diff(np.r_[starts, len(term)])
-    posting_exact = is_exact[starts]
-    used, local = np.unique(term[starts], return_inverse=True)
-    text = words.term_text
     return FieldPostings(
-        terms=[text[t].encode("utf-8") for t in used.tolist()], term=local.astype(np.int64),
-        doc=doc[starts], tf=tf, position_count=np.where(posting_exact, 0, tf),
-        positions=position[~is_exact], lengths=np.bincount(doc, minlength=len(codes)))
+        terms=[terms[i] for i in by_text], term=term[starts], doc=doc[starts], tf=tf,
+        position_count=np.where(is_exact[starts], 0, tf), positions=position[~is_exact],
+        lengths=np.bincount(doc, minlength=len(codes)))
 
 
 def stored_fields(doc: Document) -> dict:

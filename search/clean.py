@@ -23,6 +23,8 @@ _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2
 _ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\v\f]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x85]")
+_SPACES = re.compile(" {2,}")
+_BLANK_LINES = re.compile("\n{3,}")
 
 
 def clean_text(raw: str) -> str:
@@ -33,9 +35,9 @@ def clean_text(raw: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _ODD_SPACES.sub(" ", text)
-    text = _CONTROL.sub(" ", text)
-    lines = (re.sub(" {2,}", " ", line).strip() for line in text.split("\n"))
-    return re.sub("\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = _SPACES.sub(" ", _CONTROL.sub(" ", text))
+    lines = (line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 # --- page structure ----------------------------------------------------------
@@ -183,7 +185,7 @@ def parse_page(text: str, title: str | None = None, source: str | None = None) -
             source = source or lines[below]
             drop.add(below)
     body_lines = [l for i, l in enumerate(lines) if i not in drop]
-    body = re.sub("\n{3,}", "\n\n", "\n".join(body_lines)).strip()
+    body = _BLANK_LINES.sub("\n\n", "\n".join(body_lines)).strip()
     paragraphs = [l for l in body_lines if l]
     if paragraphs and not source:
         source = detect_byline(paragraphs[0])
