@@ -32,6 +32,7 @@ from search.ranking import B, K1
 from search.schema import TEXT_FIELDS
 
 MEMO_SIZE = 2000
+INFO_CACHE = 50_000  # term infos a view remembers (a few MB)
 #: A prefix query reads at most this many terms from the lexicon and keeps the most
 #: frequent of them (as Lucene bounds its clause count): ``ا*`` must not read millions.
 SCAN_EXPANSIONS = 5000
@@ -122,6 +123,7 @@ class IndexView:
                           for leaf, offset in _leaves(reader)]
         self._reader = reader
         self._columns: dict = {}  # this thread's column readers (per-document columns)
+        self._info_cache: dict = {}
         self._stored = reader.stored_fields
 
     @classmethod
@@ -131,14 +133,25 @@ class IndexView:
 
     # --- postings -------------------------------------------------------------------
 
+    def _infos(self, field: str, text: str) -> list:
+        """(segment's terms reader, its first document, term info) of each segment that
+        has the term. Looked up once per term for a while: a query asks for a term's
+        postings, its frequency, its idf."""
+        key = (field, text)
+        found = self._info_cache.get(key)
+        if found is None:
+            term = text.encode("utf-8")
+            found = [(terms, offset, info) for terms, offset in self._segments
+                     if (info := terms.info(field, term)) is not None]
+            if len(self._info_cache) >= INFO_CACHE:
+                self._info_cache.clear()
+            self._info_cache[key] = found
+        return found
+
     def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, frequencies) of a term, live documents only, in order."""
-        key = text.encode("utf-8")
         docs, tfs = [], []
-        for terms, offset in self._segments:
-            info = terms.info(field, key)
-            if info is None:
-                continue
+        for terms, offset, info in self._infos(field, text):
             d, f = terms.postings(info)
             docs.append(d + offset)
             tfs.append(f)
@@ -151,14 +164,11 @@ class IndexView:
     def positions(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(documents, frequencies, positions, start of each document's positions plus
         the end) of a stem term, live documents only."""
-        key = text.encode("utf-8")
         parts = []
-        for terms, offset in self._segments:
-            info = terms.info(field, key)
-            if info is not None:
-                docs, tfs = terms.postings(info)
-                positions, ends = terms.positions(info, tfs.astype(np.int64))
-                parts.append((docs + offset, tfs.astype(np.int64), positions, ends))
+        for terms, offset, info in self._infos(field, text):
+            docs, tfs = terms.postings(info)
+            positions, ends = terms.positions(info, tfs.astype(np.int64))
+            parts.append((docs + offset, tfs.astype(np.int64), positions, ends))
         if not parts:
             return _EMPTY, _EMPTY, _EMPTY, np.zeros(1, np.int64)
         docs = np.concatenate([p[0] for p in parts])
@@ -176,9 +186,7 @@ class IndexView:
 
     def doc_frequency(self, field: str, text: str) -> int:
         """Articles using a term, deleted ones included (as Whoosh counts it for idf)."""
-        key = text.encode("utf-8")
-        return sum(info.doc_frequency() for terms, _ in self._segments
-                   if (info := terms.info(field, key)) is not None)
+        return sum(info.doc_frequency() for _, _, info in self._infos(field, text))
 
     def idf(self, field: str, text: str) -> float:
         """BM25's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))`` (search.ranking)."""
