@@ -20,8 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
-import pickle
-import zlib
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator
@@ -31,7 +29,7 @@ import numpy as np
 from search import grams
 from search.analysis import ANALYZER, EXACT_MARK, STOPWORDS, TOKEN_PATTERN
 from search.arabic import normalize
-from search.codec import STORED_BLOCK, BahthCodec, stored_block
+from search.codec import STORED_BLOCK, BahthCodec, stored_blocks
 from search.ingest import Document, InOrder, Raw, Skip, parse
 from search.periods import day_number
 from search.schema import TEXT_FIELDS
@@ -119,7 +117,7 @@ class Analyzed:
 
     items: list  # Document | Skip, one per input, in order
     fields: dict[str, FieldPostings]
-    stored: list[tuple[int, bytes]] = field(default_factory=list)  # blocks (search.codec.stored_block)
+    stored: list[tuple[int, bytes, bytes]] = field(default_factory=list)  # (search.codec.stored_blocks)
     columns: dict[str, list] = field(default_factory=dict)  # column -> one value per document
     prints: list[Print] = field(default_factory=list)
 
@@ -166,8 +164,8 @@ def stored_fields(doc: Document) -> dict:
     return {k: values[k] for k in sorted(values) if values[k] is not None}
 
 
-def _blocks(fields: list[dict]) -> list[tuple[int, bytes]]:
-    return [(len(fields[i:i + STORED_BLOCK]), stored_block(fields[i:i + STORED_BLOCK]))
+def _blocks(fields: list[dict]) -> list[tuple[int, bytes, bytes]]:
+    return [(len(fields[i:i + STORED_BLOCK]), *stored_blocks(fields[i:i + STORED_BLOCK]))
             for i in range(0, len(fields), STORED_BLOCK)]
 
 
@@ -343,9 +341,8 @@ class SegmentBuilder:
                    for name, values in analyzed.columns.items()}
         columns["story"] = [self.stories.add(docs[i].id, analyzed.prints[i], docs[i].date) for i in kept]
         blocks = analyzed.stored
-        if len(kept) < len(docs):  # (a duplicate id left out: its blocks made again without it)
-            fields = [f for _, block in blocks for f in pickle.loads(zlib.decompress(block))]
-            blocks = _blocks([fields[i] for i in kept])
+        if len(kept) < len(docs):  # (a duplicate id left out: the blocks made again without it)
+            blocks = _blocks([stored_fields(docs[i]) for i in kept])
         writer.perdocwriter.add_documents(len(kept), blocks, lengths,
                                           {name: (writer.schema[name], values) for name, values in columns.items()})
         self.count += len(kept)

@@ -288,8 +288,10 @@ class ArrayTermsReader(whoosh3.W3TermsReader):
 
     def __init__(self, codec, dbfile, length, postfile, path_of):
         super().__init__(codec, dbfile, length, postfile)
-        self._docs_fd = os.open(path_of(whoosh3.W3Codec.POSTS_EXT), os.O_RDONLY)
-        self._pos_fd = os.open(path_of(BahthCodec.POSITIONS_EXT), os.O_RDONLY)
+        # (files, not bare descriptors: closed with the reader even if no one calls close)
+        self._docs_file = open(path_of(whoosh3.W3Codec.POSTS_EXT), "rb", buffering=0)
+        self._pos_file = open(path_of(BahthCodec.POSITIONS_EXT), "rb", buffering=0)
+        self._docs_fd, self._pos_fd = self._docs_file.fileno(), self._pos_file.fileno()
 
     def term_info(self, fieldname, tbytes):
         key = self._keycoder(fieldname, tbytes)
@@ -342,8 +344,8 @@ class ArrayTermsReader(whoosh3.W3TermsReader):
 
     def close(self):
         super().close()
-        os.close(self._docs_fd)
-        os.close(self._pos_fd)
+        self._docs_file.close()
+        self._pos_file.close()
 
 
 class BahthCodec(whoosh3.W3Codec):
@@ -351,6 +353,7 @@ class BahthCodec(whoosh3.W3Codec):
 
     POSITIONS_EXT = ".bps"
     STORED_EXT = ".bsd"
+    TEXTS_EXT = ".btx"
 
     def field_writer(self, storage, segment):
         return ArrayFieldWriter(self, storage, segment)
@@ -376,32 +379,81 @@ class BahthCodec(whoosh3.W3Codec):
 
 # --- per-document values -------------------------------------------------------------
 
-#: Documents per block of stored fields, compressed together: neighbours share most of
+#: Documents per block of stored values, compressed together: neighbours share most of
 #: their vocabulary, so a block compresses better and faster than its documents one by one
 #: (85k corpus, bodies at zlib level 1: one by one 82 MB, blocks of 4 77 MB, of 16 74 MB),
-#: while a hit costs the decompression of its whole block (4: ~10 KB).
+#: while a hit costs the decompression of its whole block.
 STORED_BLOCK = 4
 STORED_LEVEL = 1  # zlib level (blocks at level 1 are smaller than documents at level 6)
-_STORED_TAIL = struct.Struct("<QQ")  # number of blocks, where their index starts
+_BLOCKS_TAIL = struct.Struct("<QQ")  # number of blocks, where their index starts
+#: The stored field kept apart from the others: a hit's title, date and link are read
+#: without decompressing its text (only the snippet needs it).
+TEXT_FIELD = "body"
 
 
-def stored_block(fields: list[dict]) -> bytes:
-    """The stored fields of consecutive documents as one block of the ``.bsd`` file."""
-    return zlib.compress(pickle.dumps(fields, pickle.HIGHEST_PROTOCOL), STORED_LEVEL)
+def stored_blocks(fields: list[dict]) -> tuple[bytes, bytes]:
+    """The stored fields of consecutive documents as one block of each store: the fields
+    but the text (``.bsd``), the texts (``.btx``)."""
+    meta = [{k: v for k, v in f.items() if k != TEXT_FIELD} for f in fields]
+    texts = [f.get(TEXT_FIELD) for f in fields]
+    return (zlib.compress(pickle.dumps(meta, pickle.HIGHEST_PROTOCOL), STORED_LEVEL),
+            zlib.compress(pickle.dumps(texts, pickle.HIGHEST_PROTOCOL), STORED_LEVEL))
+
+
+class _BlockWriter:
+    """A file of compressed blocks of documents' values, and where each block starts."""
+
+    def __init__(self, dbfile):
+        self._file, self._firsts, self._offsets = dbfile, [], []
+
+    def add(self, first_doc: int, block: bytes) -> None:
+        self._firsts.append(first_doc)
+        self._offsets.append(self._file.tell())
+        self._file.write(block)
+
+    def close(self) -> None:
+        index_at = self._file.tell()
+        self._file.write(np.array(self._firsts, "<u8").tobytes())
+        self._file.write(np.array(self._offsets + [index_at], "<u8").tobytes())
+        self._file.write(_BLOCKS_TAIL.pack(len(self._firsts), index_at))
+        self._file.close()
+
+
+class _BlockReader:
+    """A document's value from a file of blocks (the last block read is kept: neighbours
+    are often read together). Reads with ``os.pread``."""
+
+    def __init__(self, path: str):
+        self._file = open(path, "rb", buffering=0)  # (closed with the reader, whatever happens)
+        self._fd = self._file.fileno()
+        size = os.fstat(self._fd).st_size
+        count, index_at = _BLOCKS_TAIL.unpack(os.pread(self._fd, _BLOCKS_TAIL.size, size - _BLOCKS_TAIL.size))
+        index = np.frombuffer(os.pread(self._fd, 8 * (2 * count + 1), index_at), "<u8").astype(np.int64)
+        self._firsts, self._offsets = index[:count], index[count:]
+        self._cached: tuple[int, list] = (-1, [])
+
+    def get(self, docnum: int):
+        block = int(np.searchsorted(self._firsts, docnum, side="right")) - 1
+        if block != self._cached[0]:
+            start, end = int(self._offsets[block]), int(self._offsets[block + 1])
+            self._cached = (block, pickle.loads(zlib.decompress(os.pread(self._fd, end - start, start))))
+        return self._cached[1][docnum - self._firsts[block]]
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
     """W3's per-document writer, with stored fields in compressed blocks of documents
-    (``.bsd``) instead of one compressed pickle per document, and which also takes a
-    whole batch of documents at once (the bulk build): stored blocks made by its
+    (:func:`stored_blocks`) instead of one compressed pickle per document, and which also
+    takes a whole batch of documents at once (the bulk build): stored blocks made by its
     workers, field lengths and column values as lists and arrays."""
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
         del self._colwriters["_stored"]  # (W3's one-pickle-per-document column)
-        self._blocks = segment.create_file(storage, BahthCodec.STORED_EXT)
-        self._block_firsts: list[int] = []  # first document of each block
-        self._block_offsets: list[int] = []
+        self._meta = _BlockWriter(segment.create_file(storage, BahthCodec.STORED_EXT))
+        self._texts = _BlockWriter(segment.create_file(storage, BahthCodec.TEXTS_EXT))
         self._pending: list[dict] = []  # stored fields of documents not yet in a block
 
     def finish_doc(self):
@@ -413,27 +465,25 @@ class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
 
     def _flush_stored(self) -> None:
         if self._pending:
-            self._write_block(self._doccount - len(self._pending), stored_block(self._pending))
+            self._add_blocks(self._doccount - len(self._pending), [(len(self._pending), *stored_blocks(self._pending))])
             self._pending = []
 
-    def _write_block(self, first: int, block: bytes) -> None:
-        self._block_firsts.append(first)
-        self._block_offsets.append(self._blocks.tell())
-        self._blocks.write(block)
+    def _add_blocks(self, first: int, blocks: list[tuple[int, bytes, bytes]]) -> None:
+        for size, meta, texts in blocks:
+            self._meta.add(first, meta)
+            self._texts.add(first, texts)
+            first += size
 
-    def add_documents(self, count: int, blocks: list[tuple[int, bytes]], lengths: dict[str, np.ndarray],
+    def add_documents(self, count: int, blocks: list[tuple[int, bytes, bytes]], lengths: dict[str, np.ndarray],
                       values: dict[str, tuple]) -> None:
-        """The next ``count`` documents: their stored fields as (documents, block) pairs
-        made by :func:`stored_block`, each text field's lengths, and per column (field
+        """The next ``count`` documents: their stored fields as (documents, blocks)
+        made by :func:`stored_blocks`, each text field's lengths, and per column (field
         object, one value per document)."""
         if self._indoc:
             raise RuntimeError("add_documents inside a document")
         self._flush_stored()
         first = self._doccount
-        for size, block in blocks:
-            self._write_block(first, block)
-            first += size
-        first = self._doccount
+        self._add_blocks(first, blocks)
         for name, field_lengths in lengths.items():
             self._fieldlengths[name] += int(field_lengths.sum())
             _append_numbers(self._column(whoosh3._lenfield(name), whoosh3.LENGTHS_COLUMN),
@@ -452,11 +502,8 @@ class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
 
     def close(self):
         self._flush_stored()
-        index_at = self._blocks.tell()
-        self._blocks.write(np.array(self._block_firsts, "<u8").tobytes())
-        self._blocks.write(np.array(self._block_offsets + [index_at], "<u8").tobytes())
-        self._blocks.write(_STORED_TAIL.pack(len(self._block_firsts), index_at))
-        self._blocks.close()
+        self._meta.close()
+        self._texts.close()
         self._indoc = None  # (W3's close finishes a document unless this is None)
         super().close()
 
@@ -494,28 +541,31 @@ def _append_numbers(writer: columns.NumericColumn.Writer, column: columns.Numeri
 
 
 class ArrayPerDocReader(whoosh3.W3PerDocReader):
-    """W3's per-document reader, with stored fields read from blocks (the last block
-    read is kept: neighbours are often read together), and whole columns as arrays."""
+    """W3's per-document reader, with stored fields read from blocks (a hit's fields
+    without its text when that is all that is asked), and whole columns as arrays."""
 
     def __init__(self, storage, segment):
         super().__init__(storage, segment)
-        name = segment.make_filename(BahthCodec.STORED_EXT)
-        self._blocks_fd = os.open(os.path.join(storage.folder, name), os.O_RDONLY)
-        size = os.fstat(self._blocks_fd).st_size
-        count, index_at = _STORED_TAIL.unpack(os.pread(self._blocks_fd, _STORED_TAIL.size, size - _STORED_TAIL.size))
-        index = np.frombuffer(os.pread(self._blocks_fd, 8 * (2 * count + 1), index_at), "<u8").astype(np.int64)
-        self._firsts, self._offsets = index[:count], index[count:]
-        self._cached: tuple[int, list] = (-1, [])
+
+        def path(ext: str) -> str:
+            return os.path.join(storage.folder, segment.make_filename(ext))
+        self._meta = _BlockReader(path(BahthCodec.STORED_EXT))
+        self._texts = _BlockReader(path(BahthCodec.TEXTS_EXT))
 
     def stored_fields(self, docnum):
-        block = int(np.searchsorted(self._firsts, docnum, side="right")) - 1
-        if block != self._cached[0]:
-            start, end = self._offsets[block], self._offsets[block + 1]
-            self._cached = (block, pickle.loads(zlib.decompress(os.pread(self._blocks_fd, int(end - start), int(start)))))
-        return self._cached[1][docnum - self._firsts[block]]
+        fields = dict(self._meta.get(docnum))
+        text = self._texts.get(docnum)
+        if text is not None:
+            fields[TEXT_FIELD] = text
+        return fields
+
+    def stored_meta(self, docnum) -> dict:
+        """The stored fields of a document but its text."""
+        return self._meta.get(docnum)
 
     def close(self):
-        os.close(self._blocks_fd)
+        self._meta.close()
+        self._texts.close()
         super().close()
 
     def lengths(self, fieldname: str) -> np.ndarray:

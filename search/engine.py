@@ -340,7 +340,7 @@ def _code_value(view: IndexView, column: str, docnum: int):
 
 
 def _summary(view: IndexView, docnum: int) -> dict:
-    stored = view.stored(docnum)
+    stored = view.stored(docnum, text=False)
     return {"id": stored["id"], "title": stored.get("title"), "source": _code_value(view, "source", docnum),
             "date": _date_string(stored.get("date")), "url": stored.get("url")}
 
@@ -481,7 +481,7 @@ class Engine:
         hits = []
         for score, docnum in page:
             deadline.check()
-            stored = view.stored(docnum)
+            stored = view.stored(docnum, text=highlight)
             title = stored.get("title")
             if not highlight:
                 body = title_marks = NO_HIGHLIGHT

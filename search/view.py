@@ -119,12 +119,15 @@ class IndexView:
         self.live = state.live
         self.count = state.count
         reader = searcher.reader()
-        self._segments = [(leaf.codec().terms_reader(leaf.storage(), leaf.segment()), offset)
-                          for leaf, offset in _leaves(reader)]
+        leaves = _leaves(reader)
+        # The segment readers' own lexicon and per-document readers (search.codec's), not
+        # second copies: a view holds its files once.
+        self._segments = [(leaf._terms, offset) for leaf, offset in leaves]
+        self._perdocs = [leaf._perdoc for leaf, _ in leaves]
+        self._firsts = np.array([offset for _, offset in leaves], np.int64)
         self._reader = reader
         self._columns: dict = {}  # this thread's column readers (per-document columns)
         self._info_cache: dict = {}
-        self._stored = reader.stored_fields
 
     @classmethod
     def open(cls, searcher) -> "IndexView":
@@ -222,9 +225,12 @@ class IndexView:
 
     # --- documents ------------------------------------------------------------------
 
-    def stored(self, docnum: int) -> dict:
-        """A document's stored fields (id, title, body, date, url, fingerprint)."""
-        return self._stored(docnum)
+    def stored(self, docnum: int, text: bool = True) -> dict:
+        """A document's stored fields (id, title, body, date, url, fingerprint); without
+        ``text``, all but the body (cheaper: the body is stored apart)."""
+        segment = int(np.searchsorted(self._firsts, docnum, side="right")) - 1
+        perdoc, local = self._perdocs[segment], docnum - int(self._firsts[segment])
+        return perdoc.stored_fields(local) if text else perdoc.stored_meta(local)
 
     def docnum(self, doc_id: str) -> int | None:
         """The document number of a live article, or None."""
@@ -277,8 +283,6 @@ class IndexView:
         return value
 
     def close(self) -> None:
-        for terms, _ in self._segments:
-            terms.close()
         self.searcher.close()
 
 
