@@ -61,7 +61,7 @@ class _Words(dict):
         self.stem = np.full(size, -1, np.int64)
         self.exact = np.full(size, -1, np.int64)
         self.hash = np.zeros(size, np.uint64)
-        self.gram: list[str] = []
+        self.gram = np.full(size, -1, np.int64)  # the stem's term number when the stems column keeps it
 
     def _term(self, text: str) -> int:
         number = self.terms.get(text)
@@ -77,14 +77,15 @@ class _Words(dict):
             self.stem = np.concatenate([self.stem, np.full(grow, -1, np.int64)])
             self.exact = np.concatenate([self.exact, np.full(grow, -1, np.int64)])
             self.hash = np.concatenate([self.hash, np.zeros(grow, np.uint64)])
+            self.gram = np.concatenate([self.gram, np.full(grow, -1, np.int64)])
         terms = ANALYZER.token_terms(token)
         if terms:
             self.stem[number] = self._term(terms[0])
         if len(terms) > 1:
             self.exact[number] = self._term(terms[1])
         self.hash[number] = word_hash(token)
-        kept = terms and len(terms[0]) >= grams.GRAM and normalize(token) not in STOPWORDS
-        self.gram.append(terms[0] if kept else "")
+        if terms and len(terms[0]) >= grams.GRAM and normalize(token) not in STOPWORDS:
+            self.gram[number] = self.stem[number]
         self[token] = number
         return number
 
@@ -177,16 +178,26 @@ def analyze_batch(raws: list) -> Analyzed:
     docs = [item for item in items if isinstance(item, Document)]
     codes = {name: [words.codes(getattr(doc, name) or "") for doc in docs] for name in TEXT_FIELDS}
     result = Analyzed(items, {name: _field_postings(codes[name], words) for name in TEXT_FIELDS})
-    gram = words.gram
-    stems = []
     result.stored = _blocks([stored_fields(doc) for doc in docs])
-    for doc, title, body in zip(docs, codes["title"], codes["body"]):
-        stems.append(grams.pack(" ".join(filter(None, map(gram.__getitem__, np.concatenate([title, body]).tolist())))))
-        result.prints.append(fingerprint_words(words.hash[body]))
+    result.prints = [fingerprint_words(words.hash[body]) for body in codes["body"]]
     result.columns = {"source": [doc.source for doc in docs], "category": [doc.category for doc in docs],
                       "day": np.array([day_number(doc.date) if doc.date else 0 for doc in docs], np.int64),
-                      "minhash": [pack(fp) for fp in result.prints], "stems": stems}
+                      "minhash": [pack(fp) for fp in result.prints],
+                      "stems": _stem_pairs(codes["title"], codes["body"], words)}
     return result
+
+
+def _stem_pairs(titles: list[np.ndarray], bodies: list[np.ndarray], words: _Words) -> tuple:
+    """The ``stems`` column of a batch (search.codec.StemsColumn.Writer.add_many): for
+    each document, each stem it keeps for the second ranking stage and how often."""
+    per_doc = [np.concatenate([t, b]) for t, b in zip(titles, bodies)]
+    owner = np.repeat(np.arange(len(per_doc)), [len(c) for c in per_doc])
+    stem = words.gram[np.concatenate(per_doc)] if per_doc else np.zeros(0, np.int64)
+    kept = stem >= 0
+    size = len(words.term_text) + 1
+    pairs, counts = np.unique(owner[kept] * size + stem[kept], return_counts=True)
+    used, local = np.unique(pairs % size, return_inverse=True)
+    return pairs // size, [words.term_text[t] for t in used.tolist()], local, counts
 
 
 # --- in this process ---------------------------------------------------------------------
@@ -338,7 +349,11 @@ class SegmentBuilder:
             self.lengths.setdefault(name, []).append(lengths[name])
         self.pool.add_terms("id", [docs[i].id for i in kept], first)
         columns = {name: [values[i] for i in kept] if isinstance(values, list) else values[keep]
-                   for name, values in analyzed.columns.items()}
+                   for name, values in analyzed.columns.items() if name != "stems"}
+        docs_of_pairs, table, stems, counts = analyzed.columns["stems"]
+        pair_kept = keep[docs_of_pairs]
+        renumbered = np.cumsum(keep) - 1
+        columns["stems"] = (renumbered[docs_of_pairs[pair_kept]], table, stems[pair_kept], counts[pair_kept])
         columns["story"] = [self.stories.add(docs[i].id, analyzed.prints[i], docs[i].date) for i in kept]
         blocks = analyzed.stored
         if len(kept) < len(docs):  # (a duplicate id left out: the blocks made again without it)

@@ -493,6 +493,8 @@ class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
             writer = self._column(name, column)
             if isinstance(writer, CodeColumn.Writer):
                 writer.add_many(first, column_values)
+            elif isinstance(writer, StemsColumn.Writer):
+                writer.add_many(first, *column_values)
             elif isinstance(writer, columns.NumericColumn.Writer):
                 _append_numbers(writer, column, first, np.asarray(column_values))
             else:  # fixed or variable bytes
@@ -649,3 +651,111 @@ def numeric_array(column, count: int) -> np.ndarray:
     out = np.full(count, column._default, dtype=dtype.newbyteorder("="))
     out[:len(stored)] = stored
     return out
+
+
+class StemsColumn(columns.Column):
+    """The stems of each document as a multiset: (stem number, count) pairs, numbers into
+    the segment's table of stems, the most used stems first (small numbers), sorted and
+    delta-encoded per document at the width its largest gap needs. A search reads the
+    pairs of its top hits as arrays (search.grams); Whoosh reads a document's value as
+    the text of its stems (each repeated as often as it occurs), and writes one from
+    such a text (updates, merges)."""
+
+    _TAIL = struct.Struct("<QQ")  # where the table starts, where the offsets start
+
+    def __init__(self):
+        self._default = b""
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.ColumnWriter):
+        def __init__(self, dbfile):
+            super().__init__(dbfile)
+            self._numbers: dict[str, int] = {}
+            self._docs: list[np.ndarray] = []  # per batch: the document of each pair
+            self._stems: list[np.ndarray] = []
+            self._counts: list[np.ndarray] = []
+
+        def add(self, docnum, value):
+            text = value.decode("utf-8") if isinstance(value, bytes) else (value or "")
+            stems, counts = np.unique(np.array(text.split(), dtype=object), return_counts=True) \
+                if text else (np.zeros(0, object), np.zeros(0, np.int64))
+            self.add_many(docnum, np.zeros(len(stems), np.int64), list(stems), np.arange(len(stems)), counts)
+
+        def add_many(self, first: int, docs: np.ndarray, table: list[str], stems: np.ndarray,
+                     counts: np.ndarray) -> None:
+            """Pairs of consecutive documents: document ``first + docs[i]`` holds stem
+            ``table[stems[i]]`` ``counts[i]`` times."""
+            numbers = self._numbers
+            mapped = np.array([numbers.setdefault(stem, len(numbers)) for stem in table], np.int64)
+            self._docs.append(docs + first)
+            self._stems.append(mapped[stems] if len(stems) else np.zeros(0, np.int64))
+            self._counts.append(np.asarray(counts, np.int64))
+
+        def finish(self, doccount):
+            docs = np.concatenate(self._docs) if self._docs else np.zeros(0, np.int64)
+            stems = np.concatenate(self._stems) if self._stems else np.zeros(0, np.int64)
+            counts = np.concatenate(self._counts) if self._counts else np.zeros(0, np.int64)
+            # Numbered by how many documents use them, most used first: most gaps are small.
+            by_use = np.lexsort((np.arange(len(self._numbers)), -np.bincount(stems, minlength=len(self._numbers))))
+            rank = np.empty(len(by_use), np.int64)
+            rank[by_use] = np.arange(len(by_use))
+            stems = rank[stems]
+            order = np.lexsort((stems, docs))
+            docs, stems, counts = docs[order], stems[order], counts[order]
+            starts = np.searchsorted(docs, np.arange(doccount + 1))
+            stem_bytes, stem_offsets, stem_widths = pack_groups(deltas(stems, starts), starts)
+            count_bytes, count_offsets, count_widths = pack_groups(counts, starts, np.where(
+                _group_max(counts, starts) < 256, 1, 2).astype(np.int64))
+            # Per document: a header byte (widths), its stem gaps, its counts.
+            sizes = 1 + np.diff(stem_offsets) + np.diff(count_offsets)
+            offsets = np.zeros(doccount + 1, np.int64)
+            np.cumsum(sizes, out=offsets[1:])
+            out = np.zeros(int(offsets[-1]), np.uint8)
+            out[offsets[:-1]] = stem_widths + 8 * count_widths
+            _scatter(out, offsets[:-1] + 1, stem_bytes, stem_offsets)
+            _scatter(out, offsets[:-1] + 1 + np.diff(stem_offsets), count_bytes, count_offsets)
+            names = [None] * len(by_use)
+            for stem, number in self._numbers.items():
+                names[rank[number]] = stem
+            table = json.dumps(names, ensure_ascii=False).encode("utf-8")
+            self._dbfile.write(out.tobytes())
+            self._dbfile.write(table)
+            self._dbfile.write(offsets.astype("<u8").tobytes())
+            self._dbfile.write(StemsColumn._TAIL.pack(len(out), len(out) + len(table)))
+
+    class Reader(columns.ColumnReader):
+        def __init__(self, dbfile, basepos, length, doccount):
+            super().__init__(dbfile, basepos, length, doccount)
+            tail = StemsColumn._TAIL
+            self._table_at, self._offsets_at = tail.unpack(dbfile.get(basepos + length - tail.size, tail.size))
+            self.offsets = np.frombuffer(dbfile.get(basepos + self._offsets_at, 8 * (doccount + 1)), "<u8").astype(np.int64)
+            self._table: list[str] | None = None
+
+        @property
+        def table(self) -> list[str]:
+            """The segment's stems, by number."""
+            if self._table is None:
+                raw = self._dbfile.get(self._basepos + self._table_at, self._offsets_at - self._table_at)
+                self._table = json.loads(raw.decode("utf-8"))
+            return self._table
+
+        def pairs(self, docnum: int) -> tuple[np.ndarray, np.ndarray]:
+            """(stem numbers, counts) of a document."""
+            start, end = int(self.offsets[docnum]), int(self.offsets[docnum + 1])
+            if end <= start:
+                return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            data = self._dbfile.get(self._basepos + start, end - start)
+            stem_width, count_width = data[0] % 8, data[0] // 8
+            size = (len(data) - 1) // (stem_width + count_width)
+            gaps = unpack(data[1:1 + size * stem_width], stem_width)
+            return undelta(gaps), unpack(data[1 + size * stem_width:], count_width).astype(np.int64)
+
+        def __getitem__(self, docnum):
+            stems, counts = self.pairs(docnum)
+            table = self.table
+            return " ".join(" ".join([table[s]] * c) for s, c in zip(stems.tolist(), counts.tolist())).encode("utf-8")

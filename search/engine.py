@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from search.errors import IndexUnreadable, NotFound, Notice
 from search.facets import FACETS, FILTERS
-from search.grams import rescore, unpack
+from search.grams import GramIndex, rescore
 from search.highlight import Highlight, lead, mark_all, snippet
 from search.indexer import serving_checks
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, Matches, match
@@ -327,6 +327,11 @@ def _facets(view: IndexView, counted: dict[str, np.ndarray], month_counts: dict[
 
 # --- the engine ---------------------------------------------------------------------------
 
+def _gram_index(view: IndexView) -> GramIndex:
+    """The trigrams of the index's stems (search.grams), built once per index state."""
+    return view.shared("gram_index", lambda: GramIndex(view.stem_vocabulary()))
+
+
 def _stored(view: IndexView, doc_id: str) -> tuple[int, dict]:
     """The document number and stored fields of ``doc_id``; NotFound when there is none."""
     docnum = view.docnum(doc_id)
@@ -453,8 +458,7 @@ class Engine:
             else:
                 ranked = list(zip(keys[top].tolist(), docs[top].tolist()))
                 if head is None:  # (the same on every pass: the best documents do not change)
-                    head = rescore(ranked[:RERANK_WINDOW], stems,
-                                   lambda docnum: unpack(view.value("stems", docnum)))
+                    head = rescore(ranked[:RERANK_WINDOW], stems, _gram_index(view), view.stem_pairs)
                 ranked = head + ranked[RERANK_WINDOW:]
                 if words > 1:  # one word: nothing to cover
                     coverage = dict(zip(docs[top].tolist(), covered[top].tolist()))

@@ -8,20 +8,22 @@ that window* (a trigram every candidate has says nothing about which one is best
 GRAM_WEIGHT times that score is added to theirs. Only the window is read, so the cost
 is the same whatever the size of the archive.
 
-Each document's stems are kept in the ``stems`` column at index time (zlib-compressed,
-~0.6 kB per news article), so rescoring reads a few hundred bytes per candidate and
-counts trigrams with ``str.count`` instead of analysing its text again. Measured on the
-dev halves of bench/relevance.py (bench/RESULTS.md): arwiki-qa nDCG@10 +0.013, its mlqa
-subset +0.017, news headlines +0.008; counting each stem once per document instead was
-worse (mlqa +0.004).
+Each document's stems are kept at index time as a multiset (the ``stems`` column:
+search.codec.StemsColumn, numbers into the segment's table of stems, with counts). The
+trigrams of every stem of the archive's vocabulary are indexed once per index state
+(:class:`GramIndex`), so rescoring is array work over the pairs of the 100 candidates:
+which of their stems contain which query trigram, how often, weighted by the stem's
+count. The counts are the ones ``str.count`` would give on the text of the document's
+stems (trigrams never span two stems). Measured on the dev halves of bench/relevance.py
+(bench/RESULTS.md): arwiki-qa nDCG@10 +0.013, its mlqa subset +0.017, news headlines
++0.008; counting each stem once per document instead was worse (mlqa +0.004).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections import Counter
-from math import log
 from typing import Callable, Iterable
+
+import numpy as np
 
 from search.analysis import ANALYZER, EXACT_MARK
 from search.ranking import B, K1
@@ -39,43 +41,67 @@ def stem_text(text: str) -> str:
                     if len(token.text) >= GRAM and not token.text.startswith(EXACT_MARK))
 
 
-def pack(stems: str) -> bytes:
-    return zlib.compress(stems.encode("utf-8"), 1)  # (level 6: 10% smaller, twice as slow)
-
-
-def unpack(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8") if data else ""
-
-
 def grams(stem: str) -> tuple[str, ...]:
     """The trigrams of a stem, in order (a stem of fewer than three letters has none)."""
     return tuple(stem[i:i + GRAM] for i in range(len(stem) - GRAM + 1))
 
 
-def rescore(ranked: list[tuple[float, int]], stems: Iterable[str],
-            stems_of: Callable[[int], str]) -> list[tuple[float, int]]:
+class GramIndex:
+    """Every trigram of a vocabulary of stems: for each, the stems that contain it and
+    how many times (``str.count``), and each stem's number of trigrams."""
+
+    def __init__(self, stems: list[str]):
+        self.trigrams = np.array([max(len(s) - GRAM + 1, 0) for s in stems], np.int64)
+        keys: dict[str, int] = {}
+        key_of, stem_of, times = [], [], []
+        for number, stem in enumerate(stems):
+            for gram in set(grams(stem)):
+                key_of.append(keys.setdefault(gram, len(keys)))
+                stem_of.append(number)
+                times.append(stem.count(gram))
+        key_of = np.array(key_of, np.int64)
+        order = np.argsort(key_of, kind="stable")
+        self._stems = np.array(stem_of, np.int64)[order]
+        self._times = np.array(times, np.int64)[order]
+        self._starts = np.searchsorted(key_of[order], np.arange(len(keys) + 1))
+        self._keys = keys
+
+    def containing(self, gram: str) -> tuple[np.ndarray, np.ndarray]:
+        """(stems containing ``gram``, how many times each)."""
+        key = self._keys.get(gram)
+        if key is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        a, b = self._starts[key], self._starts[key + 1]
+        return self._stems[a:b], self._times[a:b]
+
+
+def rescore(ranked: list[tuple[float, int]], stems: Iterable[str], index: GramIndex,
+            pairs_of: Callable[[list[int]], tuple[np.ndarray, np.ndarray, np.ndarray]]
+            ) -> list[tuple[float, int]]:
     """(score, docnum) pairs with GRAM_WEIGHT times their trigram BM25 added, best first.
-    ``stems_of`` gives a document's :func:`stem_text` (the ``stems`` column)."""
-    wanted = frozenset(g for stem in stems for g in grams(stem))
+    ``pairs_of(docnums)`` gives their stems as (position in ``docnums``, stem in the
+    ``index``'s vocabulary, count) arrays, grouped by document."""
+    wanted = sorted(frozenset(g for stem in stems for g in grams(stem)))
     if not wanted or not ranked:
         return ranked
-    found: dict[int, dict[str, int]] = {}
-    lengths: dict[int, int] = {}
-    for _, docnum in ranked:
-        text = stems_of(docnum)
-        # A trigram cannot span the space between two stems, so counting it in the text
-        # counts its occurrences in the stems (at C speed).
-        found[docnum] = {gram: n for gram in wanted if (n := text.count(gram))}
-        words = text.count(" ") + 1 if text else 0
-        lengths[docnum] = len(text) - 3 * words + 1 if text else 0  # trigrams in all stems
     n = len(ranked)
-    average = sum(lengths.values()) / n or 1.0
-    df = Counter(gram for tf in found.values() for gram in tf)
-    idf = {gram: log(1 + (n - k + 0.5) / (k + 0.5)) for gram, k in df.items()}
-    rescored = []
-    for score, docnum in ranked:
-        norm = K1 * (1 - B + B * lengths[docnum] / average)
-        bonus = sum(idf[gram] * tf * (K1 + 1) / (tf + norm) for gram, tf in found[docnum].items())
-        rescored.append((score + GRAM_WEIGHT * bonus, docnum))
+    owner, vocab, counts = pairs_of([docnum for _, docnum in ranked])
+    lengths = np.bincount(owner, weights=counts * index.trigrams[vocab], minlength=n)
+    # Each distinct stem of the candidates: how many times it holds each wanted trigram.
+    distinct, where = np.unique(vocab, return_inverse=True)
+    holds = np.zeros((len(distinct), len(wanted)), np.int64)
+    for column, gram in enumerate(wanted):
+        with_gram, times = index.containing(gram)
+        at = np.minimum(np.searchsorted(distinct, with_gram), max(len(distinct) - 1, 0))
+        present = distinct[at] == with_gram if len(distinct) else np.zeros(0, bool)
+        holds[at[present], column] = times[present]
+    tf = np.zeros((n, len(wanted)))
+    np.add.at(tf, owner, counts[:, None] * holds[where])
+    average = lengths.sum() / n or 1.0
+    df = (tf > 0).sum(axis=0)
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    norm = K1 * (1 - B + B * lengths / average)
+    bonus = (idf * tf * (K1 + 1) / (tf + norm[:, None])).sum(axis=1)
+    rescored = [(score + GRAM_WEIGHT * extra, docnum) for (score, docnum), extra in zip(ranked, bonus.tolist())]
     rescored.sort(key=lambda pair: (-pair[0], pair[1]))
     return rescored

@@ -76,7 +76,7 @@ def document_fields(doc: Document, stories: StoryFinder) -> dict:
     story_print = fingerprint(doc.body)
     fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint,
               "story": stories.add(doc.id, story_print, doc.date), "minhash": pack(story_print),
-              "stems": grams.pack(grams.stem_text(f"{doc.title or ''}\n{doc.body}"))}
+              "stems": grams.stem_text(f"{doc.title or ''}\n{doc.body}")}
     for name in ("title", "source", "category", "url"):
         value = getattr(doc, name)
         if value:

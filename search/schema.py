@@ -4,12 +4,12 @@ from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, STORED, TEXT, Schema
 
 from search.analysis import ANALYZER
-from search.codec import CodeColumn
+from search.codec import CodeColumn, StemsColumn
 from search.stories import RECORD_BYTES
 
 #: Bump when the schema, the analysis chain or the index format changes: an index built
 #: by another version must be rebuilt, not updated.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 #: The fields that hold words, in the order their terms are written.
 TEXT_FIELDS = ("title", "body")
 
@@ -33,6 +33,7 @@ def make_schema() -> Schema:
         # place new articles in existing stories.
         story=COLUMN(CodeColumn()),
         minhash=COLUMN(columns.FixedBytesColumn(RECORD_BYTES)),
-        # The stems of title and body, in order (search.grams), for the second ranking stage.
-        stems=COLUMN(columns.VarBytesColumn()),
+        # The stems of title and body as a multiset (search.codec.StemsColumn), for the
+        # second ranking stage (search.grams).
+        stems=COLUMN(StemsColumn()),
     )

@@ -71,7 +71,7 @@ class IndexState:
         for _, perdoc in perdocs:
             perdoc.close()
         self.memo: dict = {}
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # (a shared value may be built from another)
 
     def _joined(self, perdocs, read: Callable, dtype) -> np.ndarray:
         parts = [read(perdoc) for _, perdoc in perdocs]
@@ -127,6 +127,7 @@ class IndexView:
         self._firsts = np.array([offset for _, offset in leaves], np.int64)
         self._reader = reader
         self._columns: dict = {}  # this thread's column readers (per-document columns)
+        self._stem_readers: dict = {}
         self._info_cache: dict = {}
 
     @classmethod
@@ -254,6 +255,44 @@ class IndexView:
     def day(self) -> np.ndarray:
         """YYYYMMDD of every document (0: unknown)."""
         return self.state.day
+
+    def stem_vocabulary(self) -> list[str]:
+        """Every stem of the ``stems`` columns of all segments, numbered once for the index
+        (the numbers :meth:`stem_pairs` gives)."""
+        return self._stems()[0]
+
+    def _stems(self) -> tuple[list[str], list[np.ndarray]]:
+        """The index's stems, and for each segment its stem numbers in the index's."""
+        def build():
+            number: dict[str, int] = {}
+            mappings = []
+            for leaf, _ in _leaves(self._reader):
+                if not leaf.has_column("stems"):
+                    mappings.append(np.zeros(0, np.int64))
+                    continue
+                table = leaf.column_reader("stems", translate=False).table
+                mappings.append(np.array([number.setdefault(stem, len(number)) for stem in table], np.int64))
+            return list(number), mappings
+        return self.shared("stems", build)
+
+    def stem_pairs(self, docnums: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stems of documents, as (position in ``docnums``, stem number in
+        :meth:`stem_vocabulary`, count) arrays, document after document."""
+        mappings = self._stems()[1]
+        owners, stems, counts = [], [], []
+        for position, docnum in enumerate(docnums):
+            segment = int(np.searchsorted(self._firsts, docnum, side="right")) - 1
+            reader = self._stem_readers.get(segment)
+            if reader is None:
+                leaf = _leaves(self._reader)[segment][0]
+                reader = self._stem_readers[segment] = leaf.column_reader("stems", translate=False)
+            numbers, times = reader.pairs(docnum - int(self._firsts[segment]))
+            owners.append(np.full(len(numbers), position, np.int64))
+            stems.append(mappings[segment][numbers])
+            counts.append(times)
+        if not owners:
+            return _EMPTY, _EMPTY, _EMPTY
+        return np.concatenate(owners), np.concatenate(stems), np.concatenate(counts)
 
     # --- derived data -----------------------------------------------------------------
 

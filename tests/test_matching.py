@@ -187,3 +187,52 @@ def test_an_index_in_whoosh_s_own_format_is_refused_with_the_rebuild_message(tmp
     with pytest.raises(IndexProblem, match="--rebuild"):
         Engine(tmp_path / "index").doc_count()
     assert engine is not None
+
+
+def _reference_rescore(ranked, stems, text_of):
+    """The trigram stage as it was first written: ``str.count`` on each candidate's
+    stems text (search.grams.stem_text of its title and body)."""
+    from collections import Counter
+    from math import log
+
+    from search.grams import GRAM_WEIGHT, grams
+
+    wanted = frozenset(g for stem in stems for g in grams(stem))
+    found, lengths = {}, {}
+    for _, docnum in ranked:
+        text = text_of(docnum)
+        found[docnum] = {gram: n for gram in wanted if (n := text.count(gram))}
+        words = text.count(" ") + 1 if text else 0
+        lengths[docnum] = len(text) - 3 * words + 1 if text else 0
+    n = len(ranked)
+    average = sum(lengths.values()) / n or 1.0
+    df = Counter(gram for tf in found.values() for gram in tf)
+    idf = {gram: log(1 + (n - k + 0.5) / (k + 0.5)) for gram, k in df.items()}
+    out = []
+    for score, docnum in ranked:
+        norm = K1 * (1 - B + B * lengths[docnum] / average)
+        bonus = sum(idf[g] * tf * (K1 + 1) / (tf + norm) for g, tf in found[docnum].items())
+        out.append((score + GRAM_WEIGHT * bonus, docnum))
+    return sorted(out, key=lambda pair: (-pair[0], pair[1]))
+
+
+@pytest.mark.parametrize("q", ["الأسواق الفلسطينية", "حماس والجهاد الإسلامي في القاهرة", "يستخدم الفلسطينيون",
+                               "ارتفاع الاسعار"])
+def test_the_trigram_stage_counts_what_str_count_counts_on_the_stems_text(twins, q):
+    from search.engine import _gram_index
+    from search.grams import rescore, stem_text
+
+    engine, _ = twins
+    view = engine._view()
+    compiled = compile_query(q)
+    found = match(view, compiled.groups, compiled.negatives, None, Deadline(NO_HURRY))
+    ranked = sorted(zip(found.scores.tolist(), found.any_word.tolist()), key=lambda p: (-p[0], p[1]))[:100]
+    ours = rescore(ranked, compiled.stems, _gram_index(view), view.stem_pairs)
+
+    def text_of(docnum):
+        stored = view.stored(docnum)
+        return stem_text(f"{stored.get('title') or ''}\n{stored.get('body', '')}")
+    theirs = _reference_rescore(ranked, compiled.stems, text_of)
+    assert [d for _, d in ours] == [d for _, d in theirs]
+    assert [s for s, _ in ours] == pytest.approx([s for s, _ in theirs], rel=1e-12)
+    assert any(a != b for (a, _), (b, _) in zip(ours, ranked))  # the stage did change scores
