@@ -578,6 +578,15 @@ class ArrayPerDocReader(whoosh3.W3PerDocReader):
         return numeric_array(self.column_reader(name, whoosh3.LENGTHS_COLUMN), self._doccount)
 
 
+def _little_endian(raw: np.ndarray, at: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """The unsigned little-endian integers of ``widths`` bytes starting at ``at`` in ``raw``."""
+    out = np.zeros(len(at), np.int64)
+    for byte in range(4):
+        wide = widths > byte
+        out[wide] |= raw[at[wide] + byte].astype(np.int64) << (8 * byte)
+    return out
+
+
 # --- columns read whole as arrays -----------------------------------------------------
 
 class CodeColumn(columns.Column):
@@ -754,6 +763,33 @@ class StemsColumn(columns.Column):
             size = (len(data) - 1) // (stem_width + count_width)
             gaps = unpack(data[1:1 + size * stem_width], stem_width)
             return undelta(gaps), unpack(data[1 + size * stem_width:], count_width).astype(np.int64)
+
+        def pairs_of(self, docnums: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """(position in ``docnums``, stem number, count) of many documents, decoded
+            together (grouped by the widths their numbers were packed at)."""
+            ends, starts = self.offsets[np.array(docnums, np.int64) + 1], self.offsets[docnums]
+            raw = np.frombuffer(b"".join(self._dbfile.get(self._basepos + int(a), int(b - a))
+                                         for a, b in zip(starts.tolist(), ends.tolist())), np.uint8)
+            sizes = ends - starts
+            at = np.zeros(len(docnums) + 1, np.int64)
+            np.cumsum(sizes, out=at[1:])
+            header = raw[at[:-1][sizes > 0]].astype(np.int64)
+            present = np.flatnonzero(sizes > 0)
+            stem_width, count_width = header % 8, header // 8
+            pairs = (sizes[present] - 1) // (stem_width + count_width)
+            owner = np.repeat(present, pairs)
+            index = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+            base = np.repeat(at[:-1][present] + 1, pairs)
+            widths = np.repeat(stem_width, pairs)
+            gaps = _little_endian(raw, base + index * widths, widths)
+            count_base = base + np.repeat(pairs * stem_width, pairs)
+            count_widths = np.repeat(count_width, pairs)
+            counts = _little_endian(raw, count_base + index * count_widths, count_widths)
+            # Undo the deltas: a running sum that restarts at every document.
+            running = np.cumsum(gaps)
+            firsts = np.cumsum(pairs) - pairs
+            restart = np.repeat(running[firsts] - gaps[firsts], pairs) if len(gaps) else gaps
+            return owner, running - restart, counts
 
         def __getitem__(self, docnum):
             stems, counts = self.pairs(docnum)

@@ -95,8 +95,11 @@ def rescore(ranked: list[tuple[float, int]], stems: Iterable[str], index: GramIn
         at = np.minimum(np.searchsorted(distinct, with_gram), max(len(distinct) - 1, 0))
         present = distinct[at] == with_gram if len(distinct) else np.zeros(0, bool)
         holds[at[present], column] = times[present]
-    tf = np.zeros((n, len(wanted)))
-    np.add.at(tf, owner, counts[:, None] * holds[where])
+    # Summed per document (the pairs come grouped by document): differences of running sums.
+    running = np.zeros((len(owner) + 1, len(wanted)), np.int64)
+    np.cumsum(counts[:, None] * holds[where], axis=0, out=running[1:])
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    tf = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.float64)
     average = lengths.sum() / n or 1.0
     df = (tf > 0).sum(axis=0)
     idf = np.log(1 + (n - df + 0.5) / (df + 0.5))

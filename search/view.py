@@ -279,20 +279,24 @@ class IndexView:
         """The stems of documents, as (position in ``docnums``, stem number in
         :meth:`stem_vocabulary`, count) arrays, document after document."""
         mappings = self._stems()[1]
-        owners, stems, counts = [], [], []
-        for position, docnum in enumerate(docnums):
-            segment = int(np.searchsorted(self._firsts, docnum, side="right")) - 1
+        docnums = np.asarray(docnums, np.int64)
+        segments = np.searchsorted(self._firsts, docnums, side="right") - 1
+        parts = []
+        for segment in np.unique(segments).tolist():
             reader = self._stem_readers.get(segment)
             if reader is None:
                 leaf = _leaves(self._reader)[segment][0]
                 reader = self._stem_readers[segment] = leaf.column_reader("stems", translate=False)
-            numbers, times = reader.pairs(docnum - int(self._firsts[segment]))
-            owners.append(np.full(len(numbers), position, np.int64))
-            stems.append(mappings[segment][numbers])
-            counts.append(times)
-        if not owners:
+            positions = np.flatnonzero(segments == segment)
+            owner, numbers, times = reader.pairs_of((docnums[positions] - self._firsts[segment]).tolist())
+            parts.append((positions[owner], mappings[segment][numbers], times))
+        if not parts:
             return _EMPTY, _EMPTY, _EMPTY
-        return np.concatenate(owners), np.concatenate(stems), np.concatenate(counts)
+        if len(parts) == 1:
+            return parts[0]
+        owner = np.concatenate([p[0] for p in parts])
+        order = np.argsort(owner, kind="stable")  # document after document
+        return owner[order], np.concatenate([p[1] for p in parts])[order], np.concatenate([p[2] for p in parts])[order]
 
     # --- derived data -----------------------------------------------------------------
 
