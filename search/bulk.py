@@ -145,7 +145,9 @@ def _field_postings(codes: list[np.ndarray], words: _Words) -> FieldPostings:
     rank = np.empty(len(terms), np.int64)
     rank[by_text] = np.arange(len(terms))
     term = rank[token_term]
-    order = np.lexsort((position, doc, term))
+    # By term, then document, then position: tokens come in (document, position) order, so
+    # a stable sort on one key (term and document) keeps the positions in order.
+    order = np.argsort(term * len(codes) + doc, kind="stable")
     term, doc, position, is_exact = term[order], doc[order], position[order], is_exact[order]
     starts = np.flatnonzero(np.r_[True, (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]) if len(term) \
         else np.zeros(0, np.int64)
