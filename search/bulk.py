@@ -30,6 +30,7 @@ from search import grams
 from search.analysis import ANALYZER, EXACT_MARK, STOPWORDS, TOKEN_PATTERN
 from search.arabic import normalize
 from search.codec import STORED_BLOCK, BahthCodec, stored_blocks
+from search.entities import KINDS, gazetteer, word_keys
 from search.ingest import Document, InOrder, Raw, Skip, parse
 from search.periods import day_number
 from search.schema import TEXT_FIELDS
@@ -62,6 +63,8 @@ class _Words(dict):
         self.exact = np.full(size, -1, np.int64)
         self.hash = np.zeros(size, np.uint64)
         self.gram = np.full(size, -1, np.int64)  # the stem's term number when the stems column keeps it
+        self.keys: list[tuple[str, ...]] = []  # the forms a name's word may match (search.entities)
+        self.name_start = np.zeros(size, bool)  # whether a name of the gazetteer may start here
 
     def _term(self, text: str) -> int:
         number = self.terms.get(text)
@@ -78,6 +81,7 @@ class _Words(dict):
             self.exact = np.concatenate([self.exact, np.full(grow, -1, np.int64)])
             self.hash = np.concatenate([self.hash, np.zeros(grow, np.uint64)])
             self.gram = np.concatenate([self.gram, np.full(grow, -1, np.int64)])
+            self.name_start = np.concatenate([self.name_start, np.zeros(grow, bool)])
         terms = ANALYZER.token_terms(token)
         if terms:
             self.stem[number] = self._term(terms[0])
@@ -86,6 +90,9 @@ class _Words(dict):
         self.hash[number] = word_hash(token)
         if terms and len(terms[0]) >= grams.GRAM and normalize(token) not in STOPWORDS:
             self.gram[number] = self.stem[number]
+        keys = word_keys(token)
+        self.keys.append(keys)
+        self.name_start[number] = gazetteer().starts(keys)
         self[token] = number
         return number
 
@@ -185,8 +192,39 @@ def analyze_batch(raws: list) -> Analyzed:
     result.columns = {"source": [doc.source for doc in docs], "category": [doc.category for doc in docs],
                       "day": np.array([day_number(doc.date) if doc.date else 0 for doc in docs], np.int64),
                       "minhash": [pack(fp) for fp in result.prints],
-                      "stems": _stem_pairs(codes["title"], codes["body"], words)}
+                      "stems": _stem_pairs(codes["title"], codes["body"], words),
+                      **_entities(codes["title"], codes["body"], words)}
     return result
+
+
+def _entities(titles: list[np.ndarray], bodies: list[np.ndarray], words: _Words) -> dict[str, list[list[str]]]:
+    """The places, people and organizations each document names (search.entities), looked
+    for only where a name may start."""
+    names = gazetteer()
+    out: dict[str, list[list[str]]] = {kind: [] for kind in KINDS}
+    keys = words.keys
+    for title, body in zip(titles, bodies):
+        found = set()
+        for codes in (title, body):
+            starts = np.flatnonzero(words.name_start[codes])
+            if len(starts):
+                found |= names.find(_Keys(codes, keys), starts.tolist())
+        for kind in KINDS:
+            out[kind].append(sorted(e.name for e in found if e.kind == kind))
+    return out
+
+
+class _Keys:
+    """The word keys of a document's words, looked up as they are asked for."""
+
+    def __init__(self, codes: np.ndarray, keys: list[tuple[str, ...]]):
+        self._codes, self._keys = codes, keys
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, i: int) -> tuple[str, ...]:
+        return self._keys[self._codes[i]]
 
 
 def _stem_pairs(titles: list[np.ndarray], bodies: list[np.ndarray], words: _Words) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import errno
 import html
 import json
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import click
 
+from search.analytics import PERIODS, SCORERS, terms, trends
 from search.engine import Engine
 from search.errors import BadRequest, BahthError
-from search.facets import FILTERS
+from search.facets import BY_KEY, ENTITY_FACETS, FILTERS
 from search.generations import live_generation
 from search.indexer import build_index, check_index, delete_documents
 from search.paths import INDEX_ENV, SEEDS_DIR, default_index_dir
@@ -206,12 +208,21 @@ def facet_options(command):
     return command
 
 
+def filter_options(command):
+    """The facet filters and the date range, as every searching command takes them."""
+    command = click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")(command)
+    command = click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")(command)
+    return facet_options(command)
+
+
+def _filters(chosen: dict, date_from, date_to) -> dict:
+    return {**{key: list(values) for key, values in chosen.items()}, "from": date_from, "to": date_to}
+
+
 @main.command("search")
 @click.argument("query")
 @index_dir_option
-@facet_options
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Published on or after.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Published on or before.")
+@filter_options
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
@@ -225,8 +236,8 @@ def search_command(query, index_dir, date_from, date_to, sort, limit, page, all_
     word*, title:word (عنوان:), source:name (مصدر:)."""
     with errors_for_the_terminal():
         request = SearchRequest.from_mapping({
-            "q": query, **{key: list(values) for key, values in chosen.items()}, "from": date_from,
-            "to": date_to, "sort": sort, "page": page, "per_page": limit, "collapse": not all_copies})
+            "q": query, **_filters(chosen, date_from, date_to), "sort": sort, "page": page, "per_page": limit,
+            "collapse": not all_copies})
         result = Engine(index_dir).search(request)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -242,6 +253,26 @@ def search_command(query, index_dir, date_from, date_to, sort, limit, page, all_
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
     _print_hits(result.hits, (page - 1) * limit + 1)
+    _print_entities(result.facets)
+
+
+#: Names of each entity facet printed after the hits.
+SHOWN_NAMES = 8
+
+
+def _print_entities(facets: dict) -> None:
+    """The places, people and organizations the hits mention, most frequent first."""
+    lines = []
+    for key in ENTITY_FACETS:
+        values = facets.get(key) or []
+        if values:
+            names = " · ".join(f"{f['value']} ({f['count']})" for f in values[:SHOWN_NAMES])
+            lines.append(f"{BY_KEY[key].label} [--{key}]: {names}")
+    if lines:
+        click.echo()
+        click.echo(click.style("Mentioned in the results", bold=True))
+        for line in lines:
+            click.echo(f"  {line}")
 
 
 def _print_hits(hits, first: int) -> None:
@@ -278,6 +309,82 @@ def errors_for_the_terminal():
         raise click.UsageError(error.message) from None
     except BahthError as error:
         raise click.ClickException(error.message) from None
+
+
+@main.command("trends")
+@click.argument("queries", nargs=-1, required=True, metavar="QUERY [QUERY ...]")
+@index_dir_option
+@filter_options
+@click.option("--by", type=click.Choice(PERIODS), default=None,
+              help="Count per day, week, month or year. [default: chosen from the span found]")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (query, period, count, share).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def trends_command(queries, index_dir, by, as_csv, as_json, date_from, date_to, **chosen) -> None:
+    """Attention over time: the articles each QUERY finds (up to 4) per period, and their
+    share of all the articles the same filters let through in that period."""
+    with errors_for_the_terminal():
+        shared = SearchRequest.from_mapping(_filters(chosen, date_from, date_to))
+        result = trends(Engine(index_dir), list(queries), shared, by)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["query", "period", "count", "share"])
+        for series in result.series:
+            for point in series.points:
+                writer.writerow([series.query, point["period"], point["count"],
+                                 "" if point["share"] is None else point["share"]])
+        return
+    for warning in result.warnings:
+        click.echo(f"Note: {warning.message}")
+    if not result.series or not result.series[0].points:
+        click.echo("No dated articles found.")
+        return
+    width = max(len(q) for q in queries)
+    click.echo(f"per {result.by}; count (share of everything published in the period)")
+    click.echo("period".ljust(11) + "".join(f"  {q:>{max(width, 16)}}" for q in queries))
+    for i, point in enumerate(result.series[0].points):
+        cells = []
+        for series in result.series:
+            p = series.points[i]
+            share = "" if p["share"] is None else f" ({p['share']:.1%})"
+            cells.append(f"  {(str(p['count']) + share):>{max(width, 16)}}")
+        click.echo(point["period"].ljust(11) + "".join(cells))
+
+
+@main.command("terms")
+@click.argument("query")
+@index_dir_option
+@filter_options
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--scorer", type=click.Choice(list(SCORERS)), default="g2", show_default=True,
+              help="How distinctive a word is: log-likelihood G², Elasticsearch's JLH or chi-square.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (text, score, count).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def terms_command(query, index_dir, limit, scorer, as_csv, as_json, date_from, date_to, **chosen) -> None:
+    """What the results of QUERY are about: the words and two-word phrases most distinctive
+    of its best hits against the whole archive, as the articles write them."""
+    with errors_for_the_terminal():
+        request = SearchRequest.from_mapping({"q": query, **_filters(chosen, date_from, date_to)})
+        result = terms(Engine(index_dir), request, limit, scorer)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["text", "score", "count"])
+        for term in result.terms:
+            writer.writerow([term.text, term.score, term.count])
+        return
+    for warning in result.warnings:
+        click.echo(f"Note: {warning.message}")
+    click.echo(f"Distinctive of the best {result.foreground} of the results against {result.archive} articles "
+               f"({scorer}); count = results using it")
+    for number, term in enumerate(result.terms, 1):
+        click.echo(f"{number:3}. {term.text}  ({term.count}, {term.score:g})")
+    if not result.terms:
+        click.echo("No word stands out.")
 
 
 @main.command("show")

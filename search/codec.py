@@ -491,10 +491,10 @@ class ArrayPerDocWriter(whoosh3.W3PerDocWriter):
         for name, (fieldobj, column_values) in values.items():
             column = fieldobj.column_type
             writer = self._column(name, column)
-            if isinstance(writer, CodeColumn.Writer):
-                writer.add_many(first, column_values)
-            elif isinstance(writer, StemsColumn.Writer):
+            if isinstance(writer, StemsColumn.Writer):
                 writer.add_many(first, *column_values)
+            elif isinstance(writer, (CodeColumn.Writer, CodesColumn.Writer)):
+                writer.add_many(first, column_values)
             elif isinstance(writer, columns.NumericColumn.Writer):
                 _append_numbers(writer, column, first, np.asarray(column_values))
             else:  # fixed or variable bytes
@@ -795,3 +795,68 @@ class StemsColumn(columns.Column):
             stems, counts = self.pairs(docnum)
             table = self.table
             return " ".join(" ".join([table[s]] * c) for s, c in zip(stems.tolist(), counts.tolist())).encode("utf-8")
+
+
+class CodesColumn(columns.Column):
+    """Several text values per document (the places an article mentions): a table of the
+    distinct values, and per document its codes (1-based; offsets say where each
+    document's codes start), so that a search counts and filters them with numpy. Whoosh
+    reads a document's value as its values joined by ``|`` and writes one from such a text."""
+
+    SEPARATOR = "|"
+    _TAIL = struct.Struct("<QQB")  # bytes of the value table, of the offsets, code width
+
+    def __init__(self):
+        self._default = b""
+
+    def writer(self, dbfile):
+        return self.Writer(dbfile)
+
+    def reader(self, dbfile, basepos, length, doccount):
+        return self.Reader(dbfile, basepos, length, doccount)
+
+    class Writer(columns.ColumnWriter):
+        def __init__(self, dbfile):
+            super().__init__(dbfile)
+            self._codes: dict[str, int] = {}
+            self._docs: list[int] = []
+            self._values: list[int] = []
+
+        def add(self, docnum, value):
+            text = value.decode("utf-8") if isinstance(value, bytes) else (value or "")
+            self.add_many(docnum, [[v for v in text.split(CodesColumn.SEPARATOR) if v]])
+
+        def add_many(self, first: int, values: list[list[str]]) -> None:
+            """The values of consecutive documents, from document ``first`` on."""
+            codes = self._codes
+            for offset, names in enumerate(values):
+                for name in dict.fromkeys(names):
+                    self._docs.append(first + offset)
+                    self._values.append(codes.setdefault(name, len(codes) + 1))
+
+        def finish(self, doccount):
+            docs, values = np.array(self._docs, np.int64), np.array(self._values, np.int64)
+            order = np.argsort(docs, kind="stable")
+            offsets = np.searchsorted(docs[order], np.arange(doccount + 1)).astype("<u8")
+            width = 2 if len(self._codes) < 1 << 16 else 4
+            table = json.dumps(list(self._codes), ensure_ascii=False).encode("utf-8")
+            self._dbfile.write(table)
+            self._dbfile.write(offsets.tobytes())
+            self._dbfile.write(values[order].astype(_WIDTH_DTYPES[width]).tobytes())
+            self._dbfile.write(CodesColumn._TAIL.pack(len(table), len(offsets) * 8, width))
+
+    class Reader(columns.ColumnReader):
+        def __init__(self, dbfile, basepos, length, doccount):
+            super().__init__(dbfile, basepos, length, doccount)
+            tail = CodesColumn._TAIL
+            table_size, offsets_size, width = tail.unpack(dbfile.get(basepos + length - tail.size, tail.size))
+            self.values: list[str | None] = [None] + json.loads(dbfile.get(basepos, table_size).decode("utf-8"))
+            self.offsets = np.frombuffer(dbfile.get(basepos + table_size, offsets_size), "<u8").astype(np.int64)
+            count = int(self.offsets[-1]) if len(self.offsets) else 0
+            self.codes = np.frombuffer(dbfile.get(basepos + table_size + offsets_size, count * width),
+                                       dtype=_WIDTH_DTYPES[width]).astype(np.int64)
+
+        def __getitem__(self, docnum):
+            values = self.values
+            codes = self.codes[self.offsets[docnum]:self.offsets[docnum + 1]]
+            return CodesColumn.SEPARATOR.join(values[c] for c in codes.tolist()).encode("utf-8")

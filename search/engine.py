@@ -12,19 +12,22 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from markupsafe import escape
 from whoosh import query as wq
 
 from search.errors import IndexUnreadable, NotFound, Notice
+from search.entities import gazetteer
 from search.facets import FACETS, FILTERS
 from search.grams import GramIndex, rescore
 from search.highlight import Highlight, lead, mark_all, snippet
 from search.indexer import serving_checks
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, Matches, match
 from search.periods import day_number, day_of, histogram, presets
+from search.feedback import feedback
+from search.proximity import proximity
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query, fold_source
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order
 from search.request import SearchRequest
@@ -33,6 +36,8 @@ from search.vocabulary import completions, did_you_mean, similar_terms, typo_tol
 
 NO_HIGHLIGHT = Highlight(html="", matched=[])  # hits of highlight=False runs
 MAX_OTHERS = 10  # copies of a story listed under its hit
+MAX_ROWS = 10_000  # hits a download lists at most (as the API pages at most)
+MAX_ENTITY_VALUES = 30  # places, people, organizations listed in a facet (the most frequent)
 SIMILAR_TERMS = 20  # words of an article that "more like this" searches for
 Mask = Callable[[np.ndarray], np.ndarray]  # document numbers -> which of them pass
 
@@ -124,6 +129,22 @@ def filters_of(request: SearchRequest) -> dict:
 
 # --- filters --------------------------------------------------------------------------
 
+def _resolve_entities(view: IndexView, facet, names, notices: list[Notice]) -> np.ndarray:
+    """The codes of the places, people or organizations ``names`` mean: a canonical name
+    as the facet shows it, or any other name or spelling the gazetteer knows it by
+    (search.entities). A name no article of the index mentions adds a notice."""
+    number = {value: code for code, value in enumerate(view.values(facet.column))}
+    found: set[int] = set()
+    for name in names:
+        canonical = gazetteer().canonical(facet.key, name or "") or name
+        if canonical in number:
+            found.add(number[canonical])
+        else:
+            notices.append(Notice(f"unknown_{facet.key}", f"no article mentions the {facet.key} {name!r}",
+                                  f"لا تذكر أي مقالة «{{echo}}» ({facet.label})", echo=name or ""))
+    return np.array(sorted(found), np.int64)
+
+
 def _resolve_sources(view: IndexView, names, notices: list[Notice]) -> np.ndarray:
     """The source codes (search.view) that filter ``names`` mean, by one rule for the
     API, the page, the CLI and ``source:`` clauses: a source's whole name, insensitive to
@@ -160,6 +181,16 @@ def _codes_in(view: IndexView, column: str, codes: np.ndarray, wanted: bool = Tr
     return lambda docs: np.isin(column_codes[docs], codes) == wanted
 
 
+def _lists_with(view: IndexView, column: str, codes: np.ndarray) -> Mask:
+    """Documents with any of ``codes`` among their several values (search.view.code_lists)."""
+    def mask(docs):
+        owner, values = view.code_lists(column, docs)
+        out = np.zeros(len(docs), bool)
+        out[owner[np.isin(values, codes)]] = True
+        return out
+    return mask
+
+
 def _query_filter(view: IndexView, compiled: CompiledQuery, notices: list[Notice]) -> Mask | None:
     """The ``source:`` clauses of the query as a mask over document numbers."""
     masks = []
@@ -181,11 +212,13 @@ def _facet_filters(view: IndexView, request: SearchRequest, notices: list[Notice
             continue
         if facet.key == "source":
             codes = _resolve_sources(view, chosen, notices)
+        elif facet.multi:
+            codes = _resolve_entities(view, facet, chosen, notices)
         else:
             number = {value: code for code, value in enumerate(view.values(facet.column))}
             codes = np.array(sorted({number[v] for v in chosen if v in number} | ({0} if None in chosen else set())),
                              np.int64)
-        filters[facet.key] = _codes_in(view, facet.column, codes)
+        filters[facet.key] = (_lists_with if facet.multi else _codes_in)(view, facet.column, codes)
     if request.date_from or request.date_to:
         day = view.day()  # YYYYMMDD, 0 when unknown (never inside a range)
         low = day_number(request.date_from) if request.date_from else 1
@@ -293,8 +326,10 @@ def _month_counts(view: IndexView, docs: np.ndarray) -> dict[str, int]:
     return out
 
 
-def _value_counts(view: IndexView, column: str, docs: np.ndarray) -> list[tuple[str | None, int]]:
-    counts = np.bincount(view.codes(column)[docs], minlength=len(view.values(column)))
+def _value_counts(view: IndexView, column: str, docs: np.ndarray, multi: bool = False
+                  ) -> list[tuple[str | None, int]]:
+    codes = view.code_lists(column, docs)[1] if multi else view.codes(column)[docs]
+    counts = np.bincount(codes, minlength=len(view.values(column)))
     values = view.values(column)
     return [(values[code], int(counts[code])) for code in np.flatnonzero(counts).tolist()]
 
@@ -313,7 +348,9 @@ def _facets(view: IndexView, counted: dict[str, np.ndarray], month_counts: dict[
         elif facet.column == "month":
             counts = [(month or None, count) for month, count in month_counts.items()]
         elif len(view.values(facet.column)) > 1:
-            counts = _value_counts(view, facet.column, counted[facet.key])
+            counts = _value_counts(view, facet.column, counted[facet.key], facet.multi)
+            if facet.multi:
+                counts = sorted(counts, key=lambda kv: -kv[1])[:MAX_ENTITY_VALUES]
         else:
             continue
         if facet.order == "count":
@@ -350,6 +387,29 @@ def _summary(view: IndexView, docnum: int) -> dict:
             "date": _date_string(stored.get("date")), "url": stored.get("url")}
 
 
+@dataclass
+class Selection:
+    """What a request finds (Engine.select): the matching articles after filters (``docs``,
+    sorted document numbers), and what is needed to rank, count or show them."""
+
+    view: IndexView
+    compiled: CompiledQuery
+    found: Matches
+    filters: dict[str, Mask]
+    notices: list[Notice]
+    docs: np.ndarray
+    every_word: np.ndarray
+    kind: str  # "and", "or", "all" (SearchResult.match)
+    unfiltered: np.ndarray  # docs before the facet filters (facets count without their own)
+    sort: str
+
+    @property
+    def listed(self) -> np.ndarray:
+        """The articles a listing by date shows: with every word, unless none has them all
+        (what trends count: an article with one word of a two-word query is not about it)."""
+        return self.every_word if len(self.every_word) or self.kind == "all" else self.docs
+
+
 class Engine:
     """Searches the live index generation in ``index_dir`` (search.view opens it, once
     per thread, and shares what is derived from it)."""
@@ -383,11 +443,9 @@ class Engine:
                                   "run `bahth index --check`, then `bahth index --rebuild` with its sources")
         return view.count
 
-    def search(self, request: SearchRequest, highlight: bool = True) -> SearchResult:
-        """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
-        that only need the ranking); everything else is what the API returns."""
-        started = time.perf_counter()
-        deadline = Deadline(self.time_limit)
+    def select(self, request: SearchRequest, deadline: Deadline | None = None) -> "Selection":
+        """The articles ``request`` finds, before any is ranked or shown."""
+        deadline = deadline or Deadline(self.time_limit)
         view = self._view()
         compiled = compile_query(request.q, variants=typo_tolerance(view))
         sort = "date" if compiled.empty and request.sort == "relevance" else request.sort
@@ -404,6 +462,39 @@ class Engine:
             docs, kind, unfiltered = any_word, "or", found.any_word
         else:
             docs, kind, unfiltered = every_word, "and", found.every_word
+        return Selection(view, compiled, found, filters, notices, docs, every_word, kind, unfiltered, sort)
+
+    def ranked(self, selection: "Selection", limit: int, collapse: bool = False) -> list[tuple[float | None, int]]:
+        """The first ``limit`` of a selection in its order (by relevance: BM25, trigrams,
+        coverage; by date: newest first)."""
+        return self._ranked(selection.view, selection.docs, selection.found, selection.sort,
+                            len(selection.compiled.groups), limit, collapse, selection.compiled.stems)
+
+    def rows(self, request: SearchRequest, bound: int = MAX_ROWS) -> Iterator[dict]:
+        """Every article ``request`` finds, in its order (up to ``bound``; each copy of a
+        story listed, the ``story`` column groups them), for downloads: id, title, source,
+        date, url, score, story; read as they are asked for."""
+        selection = self.select(request)
+        view = selection.view
+        ranked = self.ranked(selection, min(bound, len(selection.docs)))
+        stories, sources = view.codes("story"), view.codes("source")
+        for score, docnum in ranked:
+            stored = view.stored(docnum, text=False)
+            yield {"id": stored["id"], "title": stored.get("title"), "source": view.values("source")[sources[docnum]],
+                   "date": _date_string(stored.get("date")), "url": stored.get("url"),
+                   "score": round(score, 4) if score is not None else None,
+                   "story": view.values("story")[stories[docnum]]}
+
+    def search(self, request: SearchRequest, highlight: bool = True) -> SearchResult:
+        """Run ``request``. ``highlight=False`` skips snippets (for evaluation runs
+        that only need the ranking); everything else is what the API returns."""
+        started = time.perf_counter()
+        deadline = Deadline(self.time_limit)
+        selection = self.select(request, deadline)
+        view, compiled, found, filters, notices = (selection.view, selection.compiled, selection.found,
+                                                   selection.filters, selection.notices)
+        docs, every_word, kind, unfiltered, sort = (selection.docs, selection.every_word, selection.kind,
+                                                    selection.unfiltered, selection.sort)
         limit = request.page * request.per_page
         ranked = self._ranked(view, docs, found, sort, len(compiled.groups), limit, request.collapse,
                               compiled.stems)
@@ -459,6 +550,7 @@ class Engine:
                 ranked = list(zip(keys[top].tolist(), docs[top].tolist()))
                 if head is None:  # (the same on every pass: the best documents do not change)
                     head = rescore(ranked[:RERANK_WINDOW], stems, _gram_index(view), view.stem_pairs)
+                    head = feedback(view, proximity(view, head, stems), stems)
                 ranked = head + ranked[RERANK_WINDOW:]
                 if words > 1:  # one word: nothing to cover
                     coverage = dict(zip(docs[top].tolist(), covered[top].tolist()))

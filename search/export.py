@@ -21,7 +21,7 @@ from whoosh import query as wq
 
 from search.analysis import EXACT_MARK, STOPWORDS
 from search.indexer import open_index
-from search.querylang import analyze, compile_query, fold_source
+from search.querylang import PublishedIn, analyze, compile_query, fold_source
 from search.ranking import B, K1
 from search.schema import TEXT_FIELDS
 from search.view import IndexView
@@ -123,6 +123,9 @@ def _leaf(q: wq.Query) -> dict:
         return {"term": {field: {"value": q.text.removeprefix(EXACT_MARK), "boost": round(q.boost, 4)}}}
     if isinstance(q, wq.Phrase):
         return {"match_phrase": {f"{q.fieldname}_stems": {"query": " ".join(q.words), "boost": round(q.boost, 4)}}}
+    if isinstance(q, PublishedIn):  # a year also matches the articles published that year
+        return {"range": {"date": {"gte": f"{q.year:04d}-01-01", "lte": f"{q.year:04d}-12-31",
+                                   "boost": round(q.boost, 4)}}}
     if isinstance(q, wq.Prefix):
         exact = q.text.startswith(EXACT_MARK)
         field = f"{q.fieldname}_{'exact' if exact else 'stems'}"

@@ -27,7 +27,8 @@ from whoosh.index import LockError
 from search import grams
 from search.analysis import EXACT_MARK
 from search.bulk import bulk_add
-from search.codec import FORMAT, BahthCodec
+from search.codec import FORMAT, BahthCodec, CodesColumn
+from search.entities import gazetteer
 from search.errors import IndexProblem
 from search.generations import CURRENT, LOCK, MANIFEST, check_schema, live_generation, read_manifest
 from search.ingest import Document, Skip, count_inputs, raw_inputs, read_documents
@@ -77,6 +78,8 @@ def document_fields(doc: Document, stories: StoryFinder) -> dict:
     fields = {"id": doc.id, "body": doc.body, "fingerprint": doc.fingerprint,
               "story": stories.add(doc.id, story_print, doc.date), "minhash": pack(story_print),
               "stems": grams.stem_text(f"{doc.title or ''}\n{doc.body}")}
+    named = gazetteer().entities(f"{doc.title or ''}\n{doc.body}")
+    fields.update({kind: CodesColumn.SEPARATOR.join(names) for kind, names in named.items() if names})
     for name in ("title", "source", "category", "url"):
         value = getattr(doc, name)
         if value:

@@ -34,6 +34,11 @@ EXACT_WEIGHT = 0.3
 #: Weight of a spelling variant of an unknown word, relative to the word itself.
 VARIANT_WEIGHT = 0.5
 MAX_QUERY_CHARS = 1000
+#: A year in the query (1900-2099) also matches the articles published that year, at
+#: this weight of how rare that year is in the archive (search.matching): news about
+#: "the 2018 elections" often does not write the year. 0: only the year's text.
+YEAR_WEIGHT = 1.0
+_YEAR = re.compile(r"(19|20)\d\d")
 
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "”"}
 _OR_WORDS = {"OR", "أو", "او", "|"}
@@ -128,6 +133,23 @@ def parse(text: str) -> ParsedQuery:
             groups.append([item])
         join_next = False
     return ParsedQuery(groups)
+
+
+class PublishedIn(wq.Query):
+    """The articles published in ``year`` (scored from the ``day`` column: search.matching)."""
+
+    def __init__(self, year: int, boost: float = 1.0):
+        self.year = year
+        self.boost = boost
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PublishedIn) and (self.year, self.boost) == (other.year, other.boost)
+
+    def __hash__(self) -> int:
+        return hash((PublishedIn, self.year, self.boost))
+
+    def __repr__(self) -> str:
+        return f"PublishedIn({self.year}, boost={self.boost})"
 
 
 @dataclass
@@ -278,6 +300,8 @@ def compile_query(text: str, variants: Callable[[Word], list[Word]] | None = Non
             if single:
                 compiled.words.append((clause.text, words[0]))
                 q = _varied_query(words[0], others, clause.field)
+                if YEAR_WEIGHT and clause.field is None and _YEAR.fullmatch(words[0].surface):
+                    q = wq.DisjunctionMax([q, PublishedIn(int(words[0].surface), YEAR_WEIGHT)])
             else:
                 q = _words_query(words, clause.field)
             if q is not None:

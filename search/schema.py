@@ -4,12 +4,12 @@ from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, STORED, TEXT, Schema
 
 from search.analysis import ANALYZER
-from search.codec import CodeColumn, StemsColumn
+from search.codec import CodeColumn, CodesColumn, StemsColumn
 from search.stories import RECORD_BYTES
 
 #: Bump when the schema, the analysis chain or the index format changes: an index built
 #: by another version must be rebuilt, not updated.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 #: The fields that hold words, in the order their terms are written.
 TEXT_FIELDS = ("title", "body")
 
@@ -33,6 +33,10 @@ def make_schema() -> Schema:
         # place new articles in existing stories.
         story=COLUMN(CodeColumn()),
         minhash=COLUMN(columns.FixedBytesColumn(RECORD_BYTES)),
+        # The places, people and organizations an article names (search.entities): facets.
+        place=COLUMN(CodesColumn()),
+        person=COLUMN(CodesColumn()),
+        organization=COLUMN(CodesColumn()),
         # The stems of title and body as a multiset (search.codec.StemsColumn), for the
         # second ranking stage (search.grams).
         stems=COLUMN(StemsColumn()),

@@ -25,7 +25,8 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.util.numeric import byte_to_length
 
-from search.codec import BahthCodec, CodeColumn, numeric_array
+from search.codec import BahthCodec, CodeColumn, CodesColumn, numeric_array
+from search.entities import KINDS as ENTITY_KINDS
 from search.errors import IndexProblem, IndexUnreadable
 from search.generations import check_schema, live_generation
 from search.ranking import B, K1
@@ -67,6 +68,10 @@ class IndexState:
         self.values: dict[str, list] = {}
         for name in ("source", "category", "story"):
             self.codes[name], self.values[name] = self._code_column(perdocs, name)
+        #: Several values per document: (start of each document's codes plus the end, codes)
+        self.lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name in ENTITY_KINDS:
+            self.lists[name], self.values[name] = self._codes_column(perdocs, name)
         self.day = self._joined(perdocs, lambda r: _numeric(r, "day", searcher.schema), np.int64).astype(np.int64)
         for _, perdoc in perdocs:
             perdoc.close()
@@ -95,6 +100,28 @@ class IndexState:
             mapping = np.array([number[value] for value in column.values], np.int64)
             parts.append(mapping[column.codes])
         return (np.concatenate(parts) if parts else _EMPTY), values
+
+
+    def _codes_column(self, perdocs, name: str) -> tuple[tuple[np.ndarray, np.ndarray], list]:
+        """A CodesColumn of every segment as one (offsets, codes) pair and one table."""
+        values: list = [None]
+        number: dict = {None: 0}
+        offsets, codes, base = [np.zeros(1, np.int64)], [], 0
+        for _, perdoc in perdocs:
+            count = perdoc.doc_count_all()
+            if not perdoc.has_column(name):
+                offsets.append(np.full(count, base, np.int64))
+                continue
+            column = perdoc.column_reader(name, CodesColumn())
+            for value in column.values[1:]:
+                if value not in number:
+                    number[value] = len(values)
+                    values.append(value)
+            mapping = np.array([number[value] for value in column.values], np.int64)
+            codes.append(mapping[column.codes])
+            offsets.append(column.offsets[1:] + base)
+            base += len(column.codes)
+        return (np.concatenate(offsets), np.concatenate(codes) if codes else _EMPTY), values
 
 
 def _leaves(reader) -> list:
@@ -242,8 +269,18 @@ class IndexView:
         return self.state.codes[name]
 
     def values(self, name: str) -> list:
-        """What each code of :meth:`codes` stands for (code 0: None)."""
+        """What each code of :meth:`codes` (or :meth:`code_lists`) stands for (code 0: None)."""
         return self.state.values[name]
+
+    def code_lists(self, name: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The codes of documents in a column of several values per document (places,
+        people, organizations), as (position in ``docs``, code) arrays."""
+        offsets, codes = self.state.lists[name]
+        starts, ends = offsets[docs], offsets[docs + 1]
+        sizes = ends - starts
+        owner = np.repeat(np.arange(len(docs)), sizes)
+        at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts, sizes)
+        return owner, codes[at]
 
     def value(self, name: str, docnum: int):
         """A document's value in a column, read on demand (stems, minhash)."""

@@ -48,6 +48,9 @@ def _matches(clause: dict, record: dict) -> bool:
     kind, body = next(iter(clause.items()))
     if kind == "match_all":
         return True
+    if kind == "range":  # on the publication date
+        day = record.get("date") or ""
+        return bool(day) and body["date"]["gte"] <= day <= body["date"]["lte"]
     if kind == "dis_max":
         return any(_matches(c, record) for c in body["queries"])
     if kind == "bool":
@@ -72,7 +75,8 @@ def _matches(clause: dict, record: dict) -> bool:
 @pytest.mark.parametrize("q", ["القسام", "حماس الجهاد", '"لقاء الحركتين"', "الأسواق -الصادرات",
                                "الفلسطين*", "عنوان:موجز", "القاهرة أو بيروت", "مصدر:al-riyadh الأسواق",
                                "-مصدر:\"صحيفه الغد\" الأسواق", "مصدر:riyadh الأسواق", "",
-                               "الباسلة وحماس"])  # (names read two ways: dis_max)
+                               "الباسلة وحماس",  # (names read two ways: dis_max)
+                               "الأسواق 2022", "2021"])  # (a year: its text, or published then)
 def test_query_dsl_selects_what_bahth_matches(exported, archive, q):
     _, _, records = exported
     selected = {r["id"] for r in records if _matches(query_dsl(q), r)}

@@ -92,3 +92,38 @@ def test_a_name_is_found_with_and_without_the_article(tmp_path):
         result = engine.search(SearchRequest(q=q))
         assert sorted(h.id for h in result.hits) == ["article", "bare"], q
         assert all(h.matched for h in result.hits)  # both spellings are marked
+
+
+def test_a_year_matches_the_articles_published_that_year(tmp_path):
+    text = "أجريت الانتخابات البرلمانية العراقية وسط إقبال ضعيف " + FILLER
+    engine = build_small_index(tmp_path, [
+        {"id": "2014", "date": "2014-04-30", "text": text},
+        {"id": "2018", "date": "2018-05-12", "text": text},
+        {"id": "says-2018", "date": "2021-10-10", "text": "تذكير بانتخابات 2018 " + text},
+        {"id": "2016", "date": "2016-01-01", "text": FILLER},
+    ])
+    result = engine.search(SearchRequest(q="الانتخابات البرلمانية العراقية 2018", collapse=False))
+    assert {h.id for h in result.hits[:2]} == {"2018", "says-2018"} and result.hits[2].id == "2014"
+    assert result.complete == 2  # published in 2018 holds "2018" as much as saying it
+    # A year alone lists what was published then, with the articles that name it.
+    assert set(top_ids(engine, "2018", collapse=False)) == {"2018", "says-2018"}
+
+
+def test_query_words_standing_together_outrank_the_same_words_apart(tmp_path):
+    # The same words, as often, in articles of the same length: only their order differs.
+    engine = build_small_index(tmp_path, [
+        {"id": "apart", "title": "تقرير", "text": f"الحرب في سوريا مستمرة. {FILLER} الصادرات التجارية للبلاد"},
+        {"id": "together", "title": "تقرير", "text": f"الصادرات في سوريا مستمرة. {FILLER} الحرب التجارية للبلاد"},
+    ] + [{"id": f"other{i}", "title": "أخبار", "text": f"{FILLER} رقم {i}"} for i in range(10)])
+    assert top_ids(engine, "الحرب التجارية", collapse=False)[:2] == ["together", "apart"]
+
+
+def test_the_words_the_best_hits_share_lift_the_hits_about_the_same_topic(tmp_path):
+    topic = "سد النهضة الإثيوبي ومفاوضات مصر والسودان حول ملء الخزان وحصص مياه النيل"
+    records = [{"id": f"dam{i}", "text": f"{topic} في الجولة رقم {i}. {FILLER}"} for i in range(12)]
+    records += [{"id": "on-topic", "text": f"النهضة: مفاوضات ملء الخزان وحصص مياه النيل بين مصر والسودان. {FILLER}"},
+                {"id": "off-topic", "text": f"النهضة: فاز فريق الشباب في مباراة كرة القدم أمس بهدفين. {FILLER}"}]
+    records += [{"id": f"other{i}", "text": f"ارتفعت أسعار النفط في الأسواق العالمية رقم {i}. {FILLER}"}
+                for i in range(40)]
+    ranked = top_ids(build_small_index(tmp_path, records), "النهضة", per_page=20, collapse=False)
+    assert ranked.index("on-topic") < ranked.index("off-topic")

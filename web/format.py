@@ -8,6 +8,7 @@ from importlib import resources
 from flask import Flask, request, url_for
 from markupsafe import Markup
 
+from search.engine import MAX_ROWS
 from search.facets import FILTERS
 from search.periods import period_range
 
@@ -43,17 +44,34 @@ def link(url: str | None) -> str | None:
     return "https://" + url
 
 
-def search_url(**changes) -> str:
-    """The current search URL with some parameters changed (None removes one); page resets to 1."""
+def changed_url(endpoint: str, changes: dict, dropped: tuple[str, ...] = ("page",)) -> str:
+    """The current request's parameters sent to ``endpoint``, some changed (None removes
+    one); ``dropped`` ones (the page, unless changed) are left out."""
     args = request.args.to_dict(flat=False)
-    if "page" not in changes:
-        args.pop("page", None)
+    for key in dropped:
+        if key not in changes:
+            args.pop(key, None)
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = value if isinstance(value, list) else [value]
-    return url_for("bahth.search_page", **args)
+    return url_for(endpoint, **args)
+
+
+def search_url(**changes) -> str:
+    """The current search URL with some parameters changed; page resets to 1."""
+    return changed_url("bahth.search_page", changes)
+
+
+def trends_url(**changes) -> str:
+    """The current comparison over time with some parameters changed."""
+    return changed_url("bahth.trends_page", changes)
+
+
+def api_url(endpoint: str, **changes) -> str:
+    """The JSON (or download) twin of the current page: same query and filters, no paging."""
+    return changed_url(endpoint, changes, ("page", "per_page", "show"))
 
 
 def clear_filters() -> dict:
@@ -94,6 +112,16 @@ def category_label(key: str | None) -> str | None:
     return CATEGORY_LABELS.get(key, key) if key else key
 
 
+PERIOD_LABELS = {"day": "يوم", "week": "أسبوع", "month": "شهر", "year": "سنة"}
+
+
+def period_name(period: str, by: str) -> str:
+    """A trends period for Arabic readers: ``14 مايو 2018``, ``أسبوع 14 مايو 2018``, ``مايو 2018``, ``2018``."""
+    if by == "week":
+        return f"أسبوع {arabic_date(period)}"
+    return arabic_date(period) if by in ("day", "month") else period
+
+
 PRESET_LABELS = {"day": "آخر يوم", "week": "آخر أسبوع", "month": "آخر شهر", "year": "آخر سنة"}
 
 
@@ -127,5 +155,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["link"] = link
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["category_label"] = category_label
-    app.jinja_env.globals.update(search_url=search_url, clear_filters=clear_filters, FILTERS=FILTERS, period_range=period_range, toggled=toggled,
+    app.jinja_env.globals.update(search_url=search_url, changed_url=changed_url, MAX_ROWS=MAX_ROWS, trends_url=trends_url, api_url=api_url, period_name=period_name, PERIOD_LABELS=PERIOD_LABELS, clear_filters=clear_filters, FILTERS=FILTERS, period_range=period_range, toggled=toggled,
                                  others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)

@@ -8,7 +8,12 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from markupsafe import Markup
 
 from search.errors import BadRequest, BahthError, NotFound, RateLimited
+from search.facets import BY_KEY, ENTITY_FACETS
 from search.request import MAX_PER_PAGE, SearchRequest, parse_int
+from search.analytics import MAX_SERIES, PERIODS, TERMS, terms, trends
+from web.charts import Line, legend, line_chart
+from web.downloads import download, download_format
+from web.format import PERIOD_LABELS, period_name
 from web.openapi import openapi_document
 from web.ratelimit import retry_after
 
@@ -32,11 +37,12 @@ def _request_from_args() -> SearchRequest:
     return SearchRequest.from_params(request.args.get, request.args.getlist)
 
 
-def _page_request() -> tuple[SearchRequest, list[BadRequest]]:
+def _page_request(left_out: tuple[str, ...] = ()) -> tuple[SearchRequest, list[BadRequest]]:
     """The page's request, leaving out the parameters that are wrong (each one a problem
-    to report), so that the page still shows what the others ask for."""
+    to report), so that the page still shows what the others ask for. ``left_out``
+    parameters are not part of the search request (the trends page's several ``q``)."""
     problems: list[BadRequest] = []
-    ignored: set[str] = set()
+    ignored: set[str] = set(left_out)
     while True:
         try:
             return SearchRequest.from_params(lambda k: None if k in ignored else request.args.get(k),
@@ -65,7 +71,8 @@ def page_error(error: BahthError):
 
 #: Routes that run searches, and so are rate limited per client.
 LIMITED_ENDPOINTS = {"bahth.search_page", "bahth.api_search", "bahth.document_page", "bahth.api_document",
-                     "bahth.api_similar", "bahth.api_suggest", "bahth.feed"}
+                     "bahth.api_similar", "bahth.api_suggest", "bahth.feed", "bahth.api_trends", "bahth.api_terms",
+                     "bahth.trends_page", "bahth.terms_page"}
 FEED_SIZE = 20
 SIMILAR_ON_PAGE = 5
 
@@ -135,9 +142,94 @@ def document_page(doc_id: str):
                            title_html=Markup(document["title_html"]), similar=_marked(similar.hits), q=q)
 
 
+HIT_COLUMNS = ["id", "title", "source", "date", "url", "score", "story"]
+
+
 @api_route("/api/search")
 def api_search():
-    return jsonify(_engine().search(_request_from_args()).to_dict())
+    search_request = _request_from_args()
+    fmt = download_format(request.args.get("format"))
+    if fmt is None:
+        return jsonify(_engine().search(search_request).to_dict())
+    if request.args.get("list", "hits") == "facets":
+        facets = _engine().search(search_request, highlight=False).facets
+        rows = ({"facet": name, "value": f["value"], "count": f["count"]} for name, values in facets.items()
+                for f in values)
+        return download(rows, ["facet", "value", "count"], fmt, "bahth-facets")
+    return download(_engine().rows(search_request), HIT_COLUMNS, fmt, "bahth-hits")
+
+
+def _queries() -> list[str]:
+    """The trends' queries: every non-empty ``q``."""
+    return [q.strip() for q in request.args.getlist("q") if q.strip()]
+
+
+def _shared_args() -> dict:
+    """The filters of the request, to carry from one page to another."""
+    return {k: v for k, v in request.args.to_dict(flat=False).items()
+            if k not in ("q", "by", "show", "format", "page", "per_page", "sort")}
+
+
+@api_route("/api/trends")
+def api_trends():
+    fmt = download_format(request.args.get("format"))
+    shared = SearchRequest.from_params(lambda k: None if k == "q" else request.args.get(k), request.args.getlist)
+    result = trends(_engine(), _queries(), shared, request.args.get("by") or None)
+    if fmt is None:
+        return jsonify(result.to_dict())
+    rows = ({"query": s.query, "period": p["period"], "count": p["count"], "share": p["share"]}
+            for s in result.series for p in s.points)
+    return download(rows, ["query", "period", "count", "share"], fmt, "bahth-trends")
+
+
+@api_route("/api/terms")
+def api_terms():
+    fmt = download_format(request.args.get("format"))
+    limit = parse_int(request.args.get("limit"), "limit", TERMS)
+    result = terms(_engine(), _request_from_args(), limit, request.args.get("scorer") or "g2")
+    if fmt is None:
+        return jsonify(result.to_dict())
+    return download((t.to_dict() for t in result.terms), ["text", "score", "count"], fmt, "bahth-terms")
+
+
+@page_route("/trends")
+def trends_page():
+    queries = _queries()
+    shared, problems = _page_request(left_out=("q",))
+    by = request.args.get("by") or None
+    share = request.args.get("show") == "share"
+    result = None
+    if queries:
+        try:
+            result = trends(_engine(), queries, shared, by)
+        except BadRequest as error:  # a wrong period or too many queries: say so, count the rest
+            if not error.params:
+                raise
+            problems.append(error)
+            by = None
+            result = trends(_engine(), queries[:MAX_SERIES], shared, None)
+    chart = None
+    if result and result.series and result.series[0].points:
+        periods = [p["period"] for p in result.series[0].points]
+        lines = [Line(s.query, [p["share"] if share else p["count"] for p in s.points]) for s in result.series]
+        shown = [periods[0], periods[(len(periods) - 1) // 2], periods[-1]] if len(periods) > 2 else periods
+        title = ("حصة التغطية" if share else "عدد المقالات") + " في كل " + PERIOD_LABELS[result.by]
+        chart = {"svg": line_chart(title, periods, lines, share, [period_name(p, result.by) for p in shown]),
+                 "legend": legend(lines), "title": title, "periods": periods}
+    return render_template("trends.html", result=result, chart=chart, queries=queries[:MAX_SERIES],
+                           request_=shared, share=share, by_asked=by if by in PERIODS else None,
+                           shared_args=_shared_args(), errors=problems, q="")
+
+
+@page_route("/terms")
+def terms_page():
+    search_request, problems = _page_request()
+    result = terms(_engine(), search_request) if search_request.q else None
+    found = _engine().search(search_request, highlight=False) if search_request.q else None
+    return render_template("terms.html", result=result, facets=found.facets if found else {},
+                           total=found.total if found else 0, q=search_request.q, request_=search_request,
+                           errors=problems, shared_args=_shared_args(),
+                           LABELS={key: BY_KEY[key].label for key in ENTITY_FACETS})
 
 
 @api_route("/api/documents/<path:doc_id>")
