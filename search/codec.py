@@ -27,6 +27,7 @@ by :func:`column_array`.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import pickle
 import struct
@@ -43,7 +44,7 @@ from whoosh.system import _INT_SIZE, _LONG_SIZE
 from whoosh.util.numeric import byte_to_length
 
 #: Written in each index's manifest; an index of another format must be rebuilt.
-FORMAT = "bahth-arrays-1"
+FORMAT = "bahth-arrays-2"
 EXACT_PREFIX = b"="
 _WIDTH_DTYPES = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
 #: After Whoosh's W3 term info: docs width, tfs width, positions offset, bytes, width.
@@ -57,35 +58,70 @@ def _width_of(maximum: np.ndarray) -> np.ndarray:
     return np.where(maximum < 1 << 8, 1, np.where(maximum < 1 << 16, 2, 4)).astype(np.int64)
 
 
-def pack_groups(values: np.ndarray, starts: np.ndarray, widths: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: Width code of a group packed one byte a value, where 255 says "the next of the
+#: exceptions", which follow the bytes as uint32: most gaps between positions and between
+#: documents fit a byte, and a few large ones should not make every value two bytes wide.
+ESCAPED = 3
+_ESCAPE = 255
+
+
+def pack_groups(values: np.ndarray, starts: np.ndarray, widths: np.ndarray | None = None,
+                escapes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-negative integers in consecutive groups (group ``g`` is
     ``values[starts[g]:starts[g+1]]``), each group packed little-endian at the byte
-    width its largest value needs (1, 2 or 4), or at ``widths`` when given.
+    width its largest value needs (1, 2 or 4), or at ``widths`` when given; with
+    ``escapes``, a group is packed ESCAPED when that is smaller.
     Returns (bytes as uint8, byte offset of each group plus the end, widths)."""
     values = values.astype(np.uint32, copy=False)
     counts = np.diff(starts)
+    nonempty = counts > 0
     if widths is None:
         maxima = np.zeros(len(counts), np.uint32)
-        nonempty = counts > 0
         if len(values):
             maxima[nonempty] = np.maximum.reduceat(values, starts[:-1][nonempty])
         widths = _width_of(maxima)
+    large = np.zeros(len(counts), np.int64)  # values needing an exception, per group
+    if escapes and len(values):
+        large[nonempty] = np.add.reduceat((values >= _ESCAPE).astype(np.int64), starts[:-1][nonempty])
+        widths = np.where(counts + 4 * large < counts * widths, ESCAPED, widths)
+    sizes = np.where(widths == ESCAPED, counts + 4 * large, counts * widths)
     offsets = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts * widths, out=offsets[1:])
+    np.cumsum(sizes, out=offsets[1:])
     out = np.zeros(int(offsets[-1]), np.uint8)
     if len(values):
         group = np.repeat(np.arange(len(counts)), counts)
+        index = np.arange(len(values)) - starts[group]
         width = widths[group]
-        destination = offsets[group] + (np.arange(len(values)) - starts[group]) * width
+        plain = width != ESCAPED
+        destination = offsets[group] + index * np.where(plain, width, 1)
         for byte in range(4):
-            wide = width > byte
+            wide = plain & (width > byte)
             out[destination[wide] + byte] = (values[wide] >> np.uint32(8 * byte)) & np.uint32(0xFF)
+        escaped = ~plain
+        out[destination[escaped]] = np.minimum(values[escaped], _ESCAPE)
+        exception = escaped & (values >= _ESCAPE)
+        if exception.any():
+            running = np.cumsum(exception)
+            before = np.concatenate(([0], running))[starts[:-1]]  # exceptions before each group
+            rank = running - 1 - before[group]
+            at = (offsets[group] + counts[group] + 4 * rank)[exception]
+            for byte in range(4):
+                out[at + byte] = (values[exception] >> np.uint32(8 * byte)) & np.uint32(0xFF)
     return out, offsets, widths
 
 
-def unpack(data: bytes, width: int) -> np.ndarray:
-    return np.frombuffer(data, dtype=_WIDTH_DTYPES[width])
+def unpack(data, width: int, count: int | None = None, offset: int = 0) -> np.ndarray:
+    """``count`` values (all of ``data`` if None; required for ESCAPED) packed at
+    ``width`` in ``data`` from byte ``offset``."""
+    if width != ESCAPED:
+        return np.frombuffer(data, _WIDTH_DTYPES[width], -1 if count is None else count, offset)
+    low = np.frombuffer(data, np.uint8, count, offset)
+    escaped = np.flatnonzero(low == _ESCAPE)
+    if not len(escaped):
+        return low
+    out = low.astype(np.uint32)
+    out[escaped] = np.frombuffer(data, "<u4", len(escaped), offset + count)
+    return out
 
 
 def deltas(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -185,13 +221,14 @@ class ArrayFieldWriter(whoosh3.W3FieldWriter):
 
     def _write_terms(self, terms, starts, docs, tfs, positions, position_counts, lengths) -> None:
         count = len(terms)
-        doc_bytes, doc_offsets, doc_widths = pack_groups(deltas(docs, starts), starts)
+        doc_bytes, doc_offsets, doc_widths = pack_groups(deltas(docs, starts), starts, escapes=True)
         tf_bytes, tf_offsets, tf_widths = pack_groups(tfs, starts, np.where(
             _group_max(tfs, starts) < 256, 1, 2).astype(np.int64))
         posting_ends = np.zeros(len(position_counts) + 1, np.int64)
         np.cumsum(position_counts, out=posting_ends[1:])
         term_pos_starts = posting_ends[starts]  # where each term's positions begin
-        pos_bytes, pos_offsets, pos_widths = pack_groups(deltas(positions, posting_ends), term_pos_starts)
+        pos_bytes, pos_offsets, pos_widths = pack_groups(deltas(positions, posting_ends), term_pos_starts,
+                                                         escapes=True)
         # One block per term in the postings file: its docs, then its frequencies.
         block_sizes = np.diff(doc_offsets) + np.diff(tf_offsets)
         block_starts = np.zeros(count + 1, np.int64)
@@ -292,6 +329,10 @@ class ArrayTermsReader(whoosh3.W3TermsReader):
         self._docs_file = open(path_of(whoosh3.W3Codec.POSTS_EXT), "rb", buffering=0)
         self._pos_file = open(path_of(BahthCodec.POSITIONS_EXT), "rb", buffering=0)
         self._docs_fd, self._pos_fd = self._docs_file.fileno(), self._pos_file.fileno()
+        # Positions are mapped, not read: a query decodes the positions of a few documents
+        # out of a word's whole list (search.proximity), so only those pages are touched.
+        size = os.fstat(self._pos_fd).st_size
+        self._pos_map = mmap.mmap(self._pos_fd, size, access=mmap.ACCESS_READ) if size else None
 
     def term_info(self, fieldname, tbytes):
         key = self._keycoder(fieldname, tbytes)
@@ -310,15 +351,26 @@ class ArrayTermsReader(whoosh3.W3TermsReader):
         """(document numbers, frequencies) of a term, in document order."""
         offset, size = info.extent()
         data = os.pread(self._docs_fd, size, offset)
-        split = info.doc_frequency() * info.doc_width
-        return undelta(unpack(data[:split], info.doc_width)), unpack(data[split:], info.tf_width)
+        df = info.doc_frequency()
+        split = len(data) - df * info.tf_width  # (frequencies are never ESCAPED)
+        return undelta(unpack(data, info.doc_width, df)), unpack(data, info.tf_width, df, split)
 
-    def positions(self, info: ArrayTermInfo, tfs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, start of each posting's positions plus the end) of a stem term."""
-        data = os.pread(self._pos_fd, info.pos_length, info.pos_offset)
+    def positions(self, info: ArrayTermInfo, tfs: np.ndarray, chosen: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, start of each posting's positions plus the end) of a stem term;
+        with ``chosen`` (indexes of postings), of those postings only: each posting's
+        positions are coded apart, so only theirs are decoded."""
         ends = np.zeros(len(tfs) + 1, np.int64)
         np.cumsum(tfs, out=ends[1:])
-        gaps = unpack(data, info.pos_width).astype(np.int64)
+        gaps = unpack(self._pos_map, info.pos_width, int(ends[-1]), info.pos_offset) \
+            if info.pos_length else np.zeros(0, np.uint8)
+        if chosen is not None:
+            tfs = tfs[chosen]
+            starts = ends[chosen]
+            ends = np.zeros(len(tfs) + 1, np.int64)
+            np.cumsum(tfs, out=ends[1:])
+            gaps = gaps[np.arange(ends[-1]) + np.repeat(starts - ends[:-1], tfs)]
+        gaps = gaps.astype(np.int64)
         # Undo the per-posting deltas: a running sum that restarts at every posting.
         running = np.cumsum(gaps)
         heads = ends[:-1][tfs > 0]
@@ -345,6 +397,11 @@ class ArrayTermsReader(whoosh3.W3TermsReader):
     def close(self):
         super().close()
         self._docs_file.close()
+        if self._pos_map is not None:
+            try:
+                self._pos_map.close()
+            except BufferError:  # an array still looks into it: unmapped when it goes
+                pass
         self._pos_file.close()
 
 
@@ -384,7 +441,7 @@ class BahthCodec(whoosh3.W3Codec):
 #: (85k corpus, bodies at zlib level 1: one by one 82 MB, blocks of 4 77 MB, of 16 74 MB),
 #: while a hit costs the decompression of its whole block.
 STORED_BLOCK = 4
-STORED_LEVEL = 1  # zlib level (blocks at level 1 are smaller than documents at level 6)
+STORED_LEVEL = 6  # zlib level: blocks of 4 documents are 12% smaller than at level 1, as fast to read
 _BLOCKS_TAIL = struct.Struct("<QQ")  # number of blocks, where their index starts
 #: The stored field kept apart from the others: a hit's title, date and link are read
 #: without decompressing its text (only the snippet needs it).

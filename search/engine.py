@@ -328,10 +328,17 @@ def _month_counts(view: IndexView, docs: np.ndarray) -> dict[str, int]:
 
 def _value_counts(view: IndexView, column: str, docs: np.ndarray, multi: bool = False
                   ) -> list[tuple[str | None, int]]:
-    codes = view.code_lists(column, docs)[1] if multi else view.codes(column)[docs]
-    counts = np.bincount(codes, minlength=len(view.values(column)))
+    """(value, count) of every value of a column in ``docs``; of a column of several
+    values per document (entities), the MAX_ENTITY_VALUES most frequent."""
     values = view.values(column)
-    return [(values[code], int(counts[code])) for code in np.flatnonzero(counts).tolist()]
+    if not multi:
+        counts = np.bincount(view.codes(column)[docs], minlength=len(values))
+        return [(values[code], int(counts[code])) for code in np.flatnonzero(counts).tolist()]
+    counts = view.code_counts(column, docs)
+    present = np.flatnonzero(counts)
+    if len(present) > MAX_ENTITY_VALUES:
+        present = present[np.argpartition(-counts[present], MAX_ENTITY_VALUES - 1)[:MAX_ENTITY_VALUES]]
+    return [(values[code], int(counts[code])) for code in present.tolist()]
 
 
 def _facets(view: IndexView, counted: dict[str, np.ndarray], month_counts: dict[str, int]
@@ -349,8 +356,6 @@ def _facets(view: IndexView, counted: dict[str, np.ndarray], month_counts: dict[
             counts = [(month or None, count) for month, count in month_counts.items()]
         elif len(view.values(facet.column)) > 1:
             counts = _value_counts(view, facet.column, counted[facet.key], facet.multi)
-            if facet.multi:
-                counts = sorted(counts, key=lambda kv: -kv[1])[:MAX_ENTITY_VALUES]
         else:
             continue
         if facet.order == "count":
@@ -549,8 +554,10 @@ class Engine:
             else:
                 ranked = list(zip(keys[top].tolist(), docs[top].tolist()))
                 if head is None:  # (the same on every pass: the best documents do not change)
-                    head = rescore(ranked[:RERANK_WINDOW], stems, _gram_index(view), view.stem_pairs)
-                    head = feedback(view, proximity(view, head, stems), stems)
+                    window = ranked[:RERANK_WINDOW]
+                    pairs = view.stem_pairs([d for _, d in window])  # (their stems, read once)
+                    head = rescore(window, stems, _gram_index(view), pairs)
+                    head = feedback(view, proximity(view, head, stems), stems, window, pairs)
                 ranked = head + ranked[RERANK_WINDOW:]
                 if words > 1:  # one word: nothing to cover
                     coverage = dict(zip(docs[top].tolist(), covered[top].tolist()))

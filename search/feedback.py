@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.grams import Pairs
 from search.ranking import K1
 from search.view import IndexView
 
@@ -21,13 +22,18 @@ FEEDBACK_WEIGHT = 1.0
 MIN_DOCS = 3
 
 
-def feedback(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str, ...]) -> list[tuple[float, int]]:
+def feedback(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str, ...],
+             window: list[tuple[float, int]], pairs: Pairs) -> list[tuple[float, int]]:
+    """(score, docnum) pairs, best first, with the feedback score added. ``pairs`` are
+    the stems of the same documents (search.view.IndexView.stem_pairs) in the order of
+    ``window``."""
     if FEEDBACK_WEIGHT <= 0 or len(ranked) <= FEEDBACK_DOCS:
         return ranked
-    docnums = [d for _, d in ranked]
-    owner, vocab, counts = view.stem_pairs(docnums)
+    docnums = [d for _, d in window]
+    owner, vocab, counts = pairs
+    at = {docnum: i for i, docnum in enumerate(docnums)}
+    top = np.isin(owner, [at[d] for _, d in ranked[:FEEDBACK_DOCS]])
     vocabulary = view.stem_vocabulary()
-    top = owner < FEEDBACK_DOCS
     lengths = np.bincount(owner, weights=counts, minlength=len(docnums))
     share = counts[top] / np.maximum(lengths[owner[top]], 1)
     words, where = np.unique(vocab[top], return_inverse=True)
@@ -38,7 +44,7 @@ def feedback(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str,
                   if len(vocabulary[words[i]]) >= 3 and vocabulary[words[i]] not in asked]
     if not candidates:
         return ranked
-    idf = np.array([view.idf("body", vocabulary[words[i]]) for i in candidates])
+    idf = view.stem_idf(words[candidates])
     scored = weight[candidates] * idf
     best = np.argsort(-scored)[:FEEDBACK_TERMS]
     chosen = words[np.array(candidates)[best]]
@@ -52,7 +58,7 @@ def feedback(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str,
     np.add.at(tf, (owner[hit], order[column]), counts[hit])
     norms = view.norms("body")[np.array(docnums)]
     bm25 = term_idf * tf * (K1 + 1) / (tf + norms[:, None])
-    bonus = FEEDBACK_WEIGHT * (bm25 * term_weight).sum(axis=1)
-    rescored = [(score + extra, docnum) for (score, docnum), extra in zip(ranked, bonus.tolist())]
+    bonus = dict(zip(docnums, (FEEDBACK_WEIGHT * (bm25 * term_weight).sum(axis=1)).tolist()))
+    rescored = [(score + bonus[docnum], docnum) for score, docnum in ranked]
     rescored.sort(key=lambda pair: (-pair[0], pair[1]))
     return rescored

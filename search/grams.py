@@ -21,7 +21,7 @@ stems (trigrams never span two stems). Measured on the dev halves of bench/relev
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 
@@ -75,17 +75,20 @@ class GramIndex:
         return self._stems[a:b], self._times[a:b]
 
 
-def rescore(ranked: list[tuple[float, int]], stems: Iterable[str], index: GramIndex,
-            pairs_of: Callable[[list[int]], tuple[np.ndarray, np.ndarray, np.ndarray]]
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def rescore(ranked: list[tuple[float, int]], stems: Iterable[str], index: GramIndex, pairs: Pairs
             ) -> list[tuple[float, int]]:
     """(score, docnum) pairs with GRAM_WEIGHT times their trigram BM25 added, best first.
-    ``pairs_of(docnums)`` gives their stems as (position in ``docnums``, stem in the
-    ``index``'s vocabulary, count) arrays, grouped by document."""
+    ``pairs`` are their stems (search.view.IndexView.stem_pairs of their docnums, in the
+    order of ``ranked``): (position in ``ranked``, stem in the ``index``'s vocabulary,
+    count) arrays, grouped by document."""
     wanted = sorted(frozenset(g for stem in stems for g in grams(stem)))
     if not wanted or not ranked:
         return ranked
     n = len(ranked)
-    owner, vocab, counts = pairs_of([docnum for _, docnum in ranked])
+    owner, vocab, counts = pairs
     lengths = np.bincount(owner, weights=counts * index.trigrams[vocab], minlength=n)
     # Each distinct stem of the candidates: how many times it holds each wanted trigram.
     distinct, where = np.unique(vocab, return_inverse=True)

@@ -27,15 +27,8 @@ _SHIFT = np.int64(1 << 32)
 
 def _keys(view: IndexView, stem: str, candidates: np.ndarray) -> np.ndarray:
     """document * 2**32 + position of each body occurrence of ``stem`` in the candidates."""
-    docs, tfs, positions, ends = view.positions("body", stem)
-    if not len(docs):
-        return np.zeros(0, np.int64)
-    at = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
-    chosen = at[docs[at] == candidates]
-    counts = tfs[chosen]
-    run = np.repeat(np.arange(len(chosen)), counts)
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return docs[chosen][run] * _SHIFT + positions[ends[chosen][run] + within]
+    docs, tfs, positions, _ = view.positions("body", stem, within=candidates)
+    return np.repeat(docs, tfs) * _SHIFT + positions
 
 
 def proximity(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str, ...]) -> list[tuple[float, int]]:
@@ -52,9 +45,10 @@ def proximity(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str
         a, b = keys[first], keys[second]
         if not len(a) or not len(b):
             continue
-        found = np.zeros(len(a), bool)
-        for gap in range(1, WINDOW + 1):
-            found |= np.isin(a + gap, b)
+        # (keys are sorted: the next occurrence of the second word after each of the
+        # first's is one binary search away)
+        following = b[np.minimum(np.searchsorted(b, a + 1), len(b) - 1)]
+        found = (following > a) & (following - a <= WINDOW)
         counts = np.bincount(np.searchsorted(candidates, a[found] // _SHIFT), minlength=len(candidates))
         idf = min(view.idf("body", first), view.idf("body", second))
         bonus += idf * counts * (K1 + 1) / (counts + norms)

@@ -9,7 +9,7 @@ from search.stories import RECORD_BYTES
 
 #: Bump when the schema, the analysis chain or the index format changes: an index built
 #: by another version must be rebuilt, not updated.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 #: The fields that hold words, in the order their terms are written.
 TEXT_FIELDS = ("title", "body")
 

@@ -34,6 +34,7 @@ from search.schema import TEXT_FIELDS
 
 MEMO_SIZE = 2000
 INFO_CACHE = 50_000  # term infos a view remembers (a few MB)
+RECENT_POSTINGS = 64  # terms whose decoded postings a view keeps (search.view.IndexView._segment_postings)
 #: A prefix query reads at most this many terms from the lexicon and keeps the most
 #: frequent of them (as Lucene bounds its clause count): ``ا*`` must not read millions.
 SCAN_EXPANSIONS = 5000
@@ -156,6 +157,7 @@ class IndexView:
         self._columns: dict = {}  # this thread's column readers (per-document columns)
         self._stem_readers: dict = {}
         self._info_cache: dict = {}
+        self._recent: dict = {}  # (field, text) -> postings per segment, the newest last
 
     @classmethod
     def open(cls, searcher) -> "IndexView":
@@ -179,27 +181,51 @@ class IndexView:
             self._info_cache[key] = found
         return found
 
+    def _segment_postings(self, field: str, text: str) -> list:
+        """(terms reader, term info, document numbers, frequencies) of a term in each
+        segment that has it. The last RECENT_POSTINGS terms are kept: a query reads a
+        word's postings to match it, then again for its positions (search.proximity)."""
+        key = (field, text)
+        found = self._recent.get(key)
+        if found is None:
+            found = []
+            for terms, offset, info in self._infos(field, text):
+                docs, tfs = terms.postings(info)
+                found.append((terms, info, docs + offset, tfs.astype(np.int64)))
+            if len(self._recent) >= RECENT_POSTINGS:
+                del self._recent[next(iter(self._recent))]  # the oldest
+            self._recent[key] = found
+        return found
+
     def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, frequencies) of a term, live documents only, in order."""
         docs, tfs = [], []
-        for terms, offset, info in self._infos(field, text):
-            d, f = terms.postings(info)
-            docs.append(d + offset)
+        for _, _, d, f in self._segment_postings(field, text):
+            docs.append(d)
             tfs.append(f)
         if not docs:
             return _EMPTY, _EMPTY
         docs, tfs = (docs[0], tfs[0]) if len(docs) == 1 else (np.concatenate(docs), np.concatenate(tfs))
         live = self.live[docs]
-        return (docs, tfs.astype(np.int64)) if live.all() else (docs[live], tfs[live].astype(np.int64))
+        return (docs, tfs) if live.all() else (docs[live], tfs[live])
 
-    def positions(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def positions(self, field: str, text: str, within: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(documents, frequencies, positions, start of each document's positions plus
-        the end) of a stem term, live documents only."""
+        the end) of a stem term, live documents only; with ``within`` (sorted document
+        numbers), in those documents only (only their positions are decoded)."""
         parts = []
-        for terms, offset, info in self._infos(field, text):
-            docs, tfs = terms.postings(info)
-            positions, ends = terms.positions(info, tfs.astype(np.int64))
-            parts.append((docs + offset, tfs.astype(np.int64), positions, ends))
+        for terms, info, docs, tfs in self._segment_postings(field, text):
+            chosen = None
+            if within is not None:
+                if not len(docs):
+                    continue
+                at = np.minimum(np.searchsorted(docs, within), len(docs) - 1)
+                chosen = at[docs[at] == within]
+            positions, ends = terms.positions(info, tfs, chosen)
+            if chosen is not None:
+                docs, tfs = docs[chosen], tfs[chosen]
+            parts.append((docs, tfs, positions, ends))
         if not parts:
             return _EMPTY, _EMPTY, _EMPTY, np.zeros(1, np.int64)
         docs = np.concatenate([p[0] for p in parts])
@@ -282,6 +308,35 @@ class IndexView:
         at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts, sizes)
         return owner, codes[at]
 
+    def code_counts(self, name: str, docs: np.ndarray) -> np.ndarray:
+        """How many of ``docs`` hold each code of a column of several values per document.
+        Few documents: their values are gathered and counted. Many: the column inverted
+        once per index state (each code's documents, in runs) is summed run by run over a
+        mask of the documents, which reads the whole column once without sorting."""
+        size = len(self.values(name))
+        if len(docs) * 4 < self.size:
+            offsets, codes = self.state.lists[name]
+            starts = offsets[docs]
+            sizes = offsets[docs + 1] - starts
+            before = np.cumsum(sizes) - sizes  # where each document's values go in the gathered run
+            at = np.arange(int(sizes.sum())) + np.repeat(starts - before, sizes)
+            return np.bincount(codes[at], minlength=size)
+
+        def invert():
+            offsets, codes = self.state.lists[name]
+            owners = np.repeat(np.arange(self.size, dtype=np.int32), np.diff(offsets))
+            order = np.argsort(codes, kind="stable")
+            starts = np.searchsorted(codes[order], np.arange(size + 1))
+            used = np.flatnonzero(starts[1:] > starts[:-1])  # (reduceat needs non-empty runs)
+            return owners[order], starts[used], used
+        by_code, starts, used = self.shared(f"inverted_{name}", invert)
+        chosen = np.zeros(self.size, np.int32)
+        chosen[docs] = 1
+        counts = np.zeros(size, np.int64)
+        if len(by_code):
+            counts[used] = np.add.reduceat(chosen[by_code], starts)
+        return counts
+
     def value(self, name: str, docnum: int):
         """A document's value in a column, read on demand (stems, minhash)."""
         reader = self._columns.get(name)
@@ -311,6 +366,18 @@ class IndexView:
                 mappings.append(np.array([number.setdefault(stem, len(number)) for stem in table], np.int64))
             return list(number), mappings
         return self.shared("stems", build)
+
+    def stem_idf(self, numbers: np.ndarray) -> np.ndarray:
+        """The body's BM25 idf of stems given by their numbers in :meth:`stem_vocabulary`,
+        each looked up once per index state."""
+        table = self.shared("stem_idf", lambda: np.full(len(self.stem_vocabulary()), np.nan))
+        values = table[numbers]
+        missing = np.flatnonzero(np.isnan(values))
+        if len(missing):
+            vocabulary = self.stem_vocabulary()
+            for i in missing.tolist():
+                values[i] = table[numbers[i]] = self.idf("body", vocabulary[numbers[i]])
+        return values
 
     def stem_pairs(self, docnums: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The stems of documents, as (position in ``docnums``, stem number in

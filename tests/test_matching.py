@@ -227,7 +227,7 @@ def test_the_trigram_stage_counts_what_str_count_counts_on_the_stems_text(twins,
     compiled = compile_query(q)
     found = match(view, compiled.groups, compiled.negatives, None, Deadline(NO_HURRY))
     ranked = sorted(zip(found.scores.tolist(), found.any_word.tolist()), key=lambda p: (-p[0], p[1]))[:100]
-    ours = rescore(ranked, compiled.stems, _gram_index(view), view.stem_pairs)
+    ours = rescore(ranked, compiled.stems, _gram_index(view), view.stem_pairs([d for _, d in ranked]))
 
     def text_of(docnum):
         stored = view.stored(docnum)

@@ -108,3 +108,26 @@ def test_huge_query_is_a_400_with_a_reason(api):
     response = api.get("/api/search", query_string={"q": "حماس " * 20_000})  # 100k characters
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "query_too_long"
     assert api.get("/", query_string={"q": "ب" * 100_000}).status_code == 400
+
+
+GROUPS = st.lists(st.lists(st.one_of(st.integers(0, 300), st.integers(0, 2**32 - 1)), max_size=40), max_size=12)
+
+
+@FAST
+@given(GROUPS, st.booleans())
+def test_packed_groups_unpack_to_what_was_packed(groups, escapes):
+    """The postings' integer packing (search.codec): plain widths and ESCAPED groups."""
+    import numpy as np
+
+    from search.codec import ESCAPED, pack_groups, unpack
+
+    values = np.array([v for g in groups for v in g], np.int64)
+    starts = np.zeros(len(groups) + 1, np.int64)
+    np.cumsum([len(g) for g in groups], out=starts[1:])
+    out, offsets, widths = pack_groups(values, starts, escapes=escapes)
+    data = out.tobytes()
+    for g, group in enumerate(groups):
+        chunk = data[offsets[g]:offsets[g + 1]]
+        assert unpack(chunk, int(widths[g]), len(group)).tolist() == group
+        if widths[g] == ESCAPED:  # (chosen only when smaller than the plain width)
+            assert len(chunk) < len(group) * (1 if max(group) < 256 else 2 if max(group) < 65536 else 4)
