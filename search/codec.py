@@ -26,6 +26,7 @@ by :func:`column_array`.
 
 from __future__ import annotations
 
+import io
 import json
 import mmap
 import os
@@ -801,6 +802,24 @@ class StemsColumn(columns.Column):
             self._table_at, self._offsets_at = tail.unpack(dbfile.get(basepos + length - tail.size, tail.size))
             self.offsets = np.frombuffer(dbfile.get(basepos + self._offsets_at, 8 * (doccount + 1)), "<u8").astype(np.int64)
             self._table: list[str] | None = None
+            self._mapped = None  # the column file's bytes, mapped (see _bytes)
+
+        def _bytes(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+            """The bytes of ``starts[i]:ends[i]`` of the column, one run after another: one
+            gather from the mapped file (a search reads 100 documents' stems), or reads
+            where the file cannot be mapped (a storage in memory)."""
+            if self._mapped is None:
+                try:
+                    self._mapped = np.frombuffer(mmap.mmap(self._dbfile.file.fileno(), 0, access=mmap.ACCESS_READ),
+                                                 np.uint8)
+                except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                    self._mapped = False
+            if self._mapped is False:
+                return np.frombuffer(b"".join(self._dbfile.get(self._basepos + int(a), int(b - a))
+                                              for a, b in zip(starts.tolist(), ends.tolist())), np.uint8)
+            sizes = ends - starts
+            before = np.cumsum(sizes) - sizes
+            return self._mapped[np.arange(int(sizes.sum())) + np.repeat(self._basepos + starts - before, sizes)]
 
         @property
         def table(self) -> list[str]:
@@ -825,8 +844,7 @@ class StemsColumn(columns.Column):
             """(position in ``docnums``, stem number, count) of many documents, decoded
             together (grouped by the widths their numbers were packed at)."""
             ends, starts = self.offsets[np.array(docnums, np.int64) + 1], self.offsets[docnums]
-            raw = np.frombuffer(b"".join(self._dbfile.get(self._basepos + int(a), int(b - a))
-                                         for a, b in zip(starts.tolist(), ends.tolist())), np.uint8)
+            raw = self._bytes(starts, ends)
             sizes = ends - starts
             at = np.zeros(len(docnums) + 1, np.int64)
             np.cumsum(sizes, out=at[1:])
