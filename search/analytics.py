@@ -14,7 +14,9 @@ not JLH or chi-square), shown as the articles write them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ MAX_TERMS = 100
 #: Two-word phrases whose archive frequency is looked up (their positions are read).
 PHRASE_CANDIDATES = 40
 _EPOCH = np.datetime64("1970-01-01", "D")
+_BREAK = re.compile(r"[^\s\u0640]")  # anything but space (and tatweel) between two words
 
 
 # --- attention over time --------------------------------------------------------------
@@ -247,6 +250,9 @@ def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: st
     deadline = Deadline(engine.time_limit)
     selection = engine.select(_with_query(request, request.q), deadline)
     view = selection.view
+    if len(selection.every_word) and selection.kind != "all":
+        # (what the query is about is in the articles with all of its words, when there are some)
+        selection = dataclasses.replace(selection, docs=selection.every_word)
     docnums = [d for _, d in engine.ranked(selection, FOREGROUND)] if not selection.compiled.empty else \
         selection.docs[-FOREGROUND:].tolist()
     size, archive = len(docnums), view.count
@@ -264,8 +270,7 @@ def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: st
         deadline.check()
         text = written[pair].most_common(1)[0][0]
         found.append(Term(text, score(count, size, _phrase_frequency(view, pair), archive), count, ""))
-    found = [t for t in found if t.score > 0]
-    found.sort(key=lambda t: (-t.score, t.text))
+    found = _without_repeats(sorted((t for t in found if t.score > 0), key=lambda t: (-t.score, t.text)))
     out = []
     for term in found[:limit]:
         term.score = round(term.score, 2)
@@ -273,6 +278,29 @@ def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: st
         out.append(term)
     return Terms(request.q, size, archive, scorer, out, round((time.perf_counter() - started) * 1000, 2),
                  selection.notices)
+
+
+#: A word is not listed beside a listed phrase that holds it in this share of its articles
+#: or more (الطائرات is said by الطائرات الورقية).
+SUBSUMED = 0.8
+
+
+def _without_repeats(ranked: list[Term]) -> list[Term]:
+    """The terms, best first, less the words a listed phrase already says, and the phrases
+    that only extend a better phrase into the same articles (الطائرات الورقية، الورقية
+    الحارقة: one of them)."""
+    phrases = [t for t in ranked if " " in t.text]
+    out = []
+    for term in ranked:
+        words = term.text.split()
+        if len(words) == 1:
+            if any(term.text in p.text.split() and p.count >= SUBSUMED * term.count for p in phrases):
+                continue
+        elif any(" " in kept.text and kept.count == term.count and set(kept.text.split()) & set(words)
+                 for kept in out):
+            continue
+        out.append(term)
+    return out
 
 
 def _foreground_counts(view, docnums: list[int], deadline: Deadline):
@@ -288,7 +316,12 @@ def _foreground_counts(view, docnums: list[int], deadline: Deadline):
         seen_words, seen_pairs = set(), set()
         for text in (stored.get("title") or "", stored.get("body", "")):
             previous = None
-            for token in TOKEN_PATTERN.findall(text):
+            end = 0
+            for match in TOKEN_PATTERN.finditer(text):
+                token = match.group()
+                if _BREAK.search(text, end, match.start()):
+                    previous = None  # (a phrase does not run across punctuation)
+                end = match.end()
                 terms = ANALYZER.token_terms(token)
                 if not terms or normalize(token) in STOPWORDS or len(terms[0]) < 3 or not terms[0].isalpha():
                     previous = None  # (a phrase does not span a function word or a number)

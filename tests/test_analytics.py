@@ -32,7 +32,7 @@ def analytics_records() -> list[dict]:
         kinds += [("other", OTHER)] * (12 - len(kinds))
         for n, (kind, text) in enumerate(kinds):
             records.append({"id": f"{kind}-{month}-{n}", "source": SOURCES[n % 2], "date": f"{month}-{n + 1:02d}",
-                            "title": f"{kind} {month} {n}", "text": f"{text}. الخبر رقم {n} من شهر {month}."})
+                            "title": f"تقرير رقم {n} لشهر {month}", "text": f"{text}. الخبر رقم {n} من شهر {month}."})
     return records
 
 

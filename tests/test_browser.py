@@ -91,7 +91,7 @@ def test_histogram_presets_and_custom_range(page, archive_url):
     # Time runs left to right on the chart even on an RTL page: January 2021 is leftmost.
     first, last = bars.nth(0).bounding_box(), bars.nth(23).bounding_box()
     assert first["x"] < last["x"]
-    assert bars.nth(0).get_attribute("aria-label") == "يناير 2021: 1 مقالة"
+    assert bars.nth(0).get_attribute("aria-label") == "يناير 2021: مقالة واحدة"
     shot(page, "histogram")
     with page.expect_navigation():
         bars.nth(5).click()
@@ -213,3 +213,69 @@ def test_on_a_phone_the_filters_are_one_bar_above_the_results(browser, archive_u
     page.goto(archive_url + "/?q=الأسواق")
     assert page.locator(".facet-source").is_visible() and not page.locator("details.filters > summary").is_visible()
     wide.close()
+
+
+# --- the analyst's view: a journalist's path through it ---------------------------------
+
+@pytest.fixture(scope="module")
+def analytics_url(tmp_path_factory):
+    from conftest import build_small_index
+    from test_analytics import analytics_records
+
+    engine = build_small_index(tmp_path_factory.mktemp("analytics-browser"), analytics_records())
+    with serving(engine.index_dir, RATE_LIMIT=0) as url:
+        yield url
+
+
+def test_compare_two_stories_over_time_see_what_one_is_about_narrow_and_download(browser, analytics_url):
+    import csv
+    import io
+
+    from test_analytics import SOURCES, analytics_records, expected_counts
+
+    context = browser.new_context(locale="ar", viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    # 1. Compare the two queries per month, as a share of what was published.
+    page.goto(analytics_url + "/trends")
+    boxes = page.locator("form.compare input[name=q]")
+    boxes.nth(0).fill("مسيرات العودة")
+    boxes.nth(1).fill("صفقة القرن")
+    page.select_option("form.compare select[name=by]", "month")
+    page.check("form.compare input[name=show][value=share]")
+    with page.expect_navigation():
+        page.click("form.compare button[type=submit]")
+    chart = page.locator("svg.chart")
+    assert chart.is_visible() and chart.locator("polyline").count() == 2
+    assert "حصة التغطية في كل شهر" in page.locator(".chart-figure figcaption").inner_text()
+    assert [t.strip() for t in page.locator(".legend li").all_inner_texts()] == ["مسيرات العودة", "صفقة القرن"]
+    page.locator("details.table-alternative > summary").click()
+    rows = page.locator(".table-alternative tbody tr")
+    assert rows.count() == len(expected_counts("march"))
+    assert rows.first.locator("th").inner_text() == "مارس 2018"
+    shot(page, "trends-share-per-month")
+    # 2. What the first query's coverage is about, and who and where it mentions.
+    with page.expect_navigation():
+        page.locator(".per-query li").first.get_by_text("عمّ تتحدث التغطية ومن تذكر").click()
+    assert "مسيرات العودة" in page.locator("h1").inner_text()
+    terms = page.locator(".term-list li a")
+    assert "الطائرات الورقية" in terms.all_inner_texts()
+    place = page.locator(".facet-place li a").filter(has_text="قطاع غزة")
+    assert place.count() == 1
+    shot(page, "terms-and-entities")
+    # 3. Narrow by a place and by one outlet, then download every hit as CSV.
+    with page.expect_navigation():
+        place.click()
+    assert page.locator(".facet-place a.active").inner_text().startswith("قطاع غزة")
+    with page.expect_navigation():
+        page.locator(".facet-source a").filter(has_text=SOURCES[1]).click()
+    shot(page, "narrowed-by-place-and-source")
+    with page.expect_download() as download_info:
+        page.locator(".tools a.download-csv").click()
+    download = download_info.value
+    assert download.suggested_filename == "bahth-hits.csv"
+    data = open(download.path(), "rb").read()
+    assert data.startswith(b"\xef\xbb\xbf")  # so that spreadsheets read Arabic as UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    wanted = {r["id"] for r in analytics_records() if r["id"].startswith("march") and r["source"] == SOURCES[1]}
+    assert {r["id"] for r in rows} == wanted and {r["source"] for r in rows} == {SOURCES[1]}
+    context.close()

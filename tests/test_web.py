@@ -202,3 +202,12 @@ def test_copies_say_whether_other_outlets_or_the_same_one_carried_the_story():
     assert others_label(2, 5) == "نشر هذا الخبر مصدران آخران، وأعاد المصدر نفسه نشره 5 مرات أخرى"
     copies = [{"source": "France 24 Arabic"}, {"source": "France 24 Arabic"}]
     assert copies_label("France 24 Arabic", copies) == "أعاد المصدر نفسه نشره مرتين أخريين"
+
+
+def test_counts_are_said_with_arabic_number_agreement():
+    from web.format import counted
+
+    assert [counted(n, "result") for n in (1, 2, 3, 10, 11, 99, 100, 101, 103, 111, 1000, 12345)] == [
+        "نتيجة واحدة", "نتيجتان", "3 نتائج", "10 نتائج", "11 نتيجة", "99 نتيجة", "100 نتيجة", "101 نتيجة",
+        "103 نتائج", "111 نتيجة", "1٬000 نتيجة", "12٬345 نتيجة"]
+    assert counted(5, "story") == "5 أخبار مختلفة" and counted(40, "story") == "40 خبرًا مختلفًا"

@@ -48,8 +48,10 @@ def line_chart(title: str, periods: list[str], lines: list[Line], share: bool, l
                      .format(LEFT - 6, level + 4, _number(fraction * peak, share)))
     positions = [0, (len(periods) - 1) // 2, len(periods) - 1] if len(periods) > 2 else list(range(len(periods)))
     for i, label in zip(positions, labels):
-        parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="middle" font-size="12" fill="#57606a">{}</text>')
-                     .format(x(i), HEIGHT - BOTTOM + 18, label))
+        # (the first and last labels hang inwards from the ends of the axis, not past them)
+        anchor = "start" if i == 0 and len(periods) > 1 else "end" if i == len(periods) - 1 and i else "middle"
+        parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="{}" font-size="12" fill="#57606a">{}</text>')
+                     .format(x(i), HEIGHT - BOTTOM + 18, anchor, label))
     parts.append(Markup('<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#8c959f"/>')
                  .format(LEFT, WIDTH - RIGHT, TOP + plot_h, TOP + plot_h))
     for (colour, dash), line in zip(STYLES, lines):

@@ -97,6 +97,27 @@ def number(value: int) -> str:
     return f"{value:,}".replace(",", "٬")
 
 
+#: The forms of a counted noun (Arabic number agreement): one, two, three to ten, eleven
+#: to ninety-nine (and 11-99 after the hundreds), a round hundred (and 100-102 …).
+NOUNS = {
+    "result": ("نتيجة واحدة", "نتيجتان", "نتائج", "نتيجة", "نتيجة"),
+    "article": ("مقالة واحدة", "مقالتان", "مقالات", "مقالة", "مقالة"),
+    "story": ("خبر واحد", "خبرين", "أخبار مختلفة", "خبرًا مختلفًا", "خبر مختلف"),  # after في
+}
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and its noun as Arabic says it: نتيجة واحدة، نتيجتان، 5 نتائج، 12 نتيجة، 100 نتيجة."""
+    one, two, few, many, hundred = NOUNS[noun]
+    if n == 1:
+        return one
+    if n == 2:
+        return two
+    rest = n % 100
+    form = few if 3 <= rest <= 10 else many if rest >= 11 else hundred if n >= 100 else many
+    return f"{number(n)} {form}"
+
+
 def _labels(name: str) -> dict[str, str]:
     """``key<TAB>label`` lines of ``web/labels/<name>.tsv`` (``#`` starts a comment)."""
     text = resources.files("web").joinpath("labels", f"{name}.tsv").read_text("utf-8")
@@ -154,6 +175,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["arabic_date"] = arabic_date
     app.jinja_env.filters["link"] = link
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.globals.update(search_url=search_url, changed_url=changed_url, MAX_ROWS=MAX_ROWS, trends_url=trends_url, api_url=api_url, period_name=period_name, PERIOD_LABELS=PERIOD_LABELS, clear_filters=clear_filters, FILTERS=FILTERS, period_range=period_range, toggled=toggled,
                                  others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)
