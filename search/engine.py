@@ -18,15 +18,15 @@ import numpy as np
 from markupsafe import escape
 from whoosh import query as wq
 
-from search.errors import IndexUnreadable, NotFound, Notice
 from search.entities import gazetteer
+from search.errors import IndexUnreadable, NotFound, Notice
 from search.facets import FACETS, FILTERS
+from search.feedback import feedback
 from search.grams import GramIndex, rescore
 from search.highlight import Highlight, lead, mark_all, snippet
 from search.indexer import serving_checks
 from search.matching import DEFAULT_TIME_LIMIT, Deadline, Matches, match
 from search.periods import day_number, day_of, histogram, presets
-from search.feedback import feedback
 from search.proximity import proximity
 from search.querylang import FIELD_WEIGHTS, CompiledQuery, compile_query, fold_source
 from search.ranking import RERANK_WINDOW, WEIGHTING, coverage_order

@@ -45,10 +45,15 @@ def test_floors_bench_runs(seed_index, capsys):
 
     from bench.floors import main
 
-    main(["--index-dir", str(seed_index), "--docs", "30", "--queries", "5"])
+    main(["--index-dir", str(seed_index), "--docs", "30", "--queries", "5", "--lucene-ms", "short=1.0"])
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert report["short_query_median_ms"]["documents"] == 5
-    assert report["short_query_median_ms"]["search as the API does"] > 0
+    assert report["queries"]["documents"] == 5
+    short = report["queries"]["median_ms"]["short"]
+    assert short["total"] >= short["match (BM25 over postings arrays)"] > 0 and short["budget (2x Lucene p50)"] == 2.0
+    if "indexing_ms_per_article" in report:  # (../shared/corpus is there)
+        indexing = report["indexing_ms_per_article"]
+        assert indexing["articles"] > 0 and indexing["worker_steps"]["analysis (tokens, normalize, stem; memo)"] > 0
+        assert indexing["main_steps"]["commit (lexicon, postings, columns: search/codec)"] > 0
 
 
 def test_anchor_run_ranks_with_the_peer_analyzer_and_scores_on_the_halves(tmp_path):
