@@ -21,6 +21,7 @@ from whoosh import query as wq
 
 from search.analysis import EXACT_MARK, STOPWORDS
 from search.indexer import open_index
+from search.facets import ENTITY_FACETS
 from search.querylang import PublishedIn, analyze, compile_query, fold_source
 from search.ranking import B, K1
 from search.schema import TEXT_FIELDS
@@ -65,6 +66,8 @@ def mapping() -> dict:
                 "date": {"type": "date", "format": "yyyy-MM-dd"},
                 "url": {"type": "keyword", "index": False},
                 "story": {"type": "keyword"},
+                # Who and where (search.entities): each a list of canonical names.
+                **{kind: {"type": "keyword"} for kind in ENTITY_FACETS},
             },
         },
     }
@@ -93,6 +96,9 @@ def documents(index_dir: Path) -> Iterator[dict]:
             record.update(source=source, source_folded=fold_source(source) if source else None,
                           category=category, date=date.date().isoformat() if date else None,
                           url=stored.get("url"), story=story)
+            for kind in ENTITY_FACETS:
+                codes = view.code_lists(kind, np.array([docnum]))[1]
+                record[kind] = [view.values(kind)[code] for code in codes.tolist()]
             yield record
     finally:
         view.close()

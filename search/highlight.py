@@ -9,6 +9,7 @@ the marks is HTML-escaped; ``<mark>`` is the only markup that comes out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -24,19 +25,61 @@ class Highlight:
     matched: list[str]  # the surface forms that matched, in order of first appearance
 
 
+class _Matcher:
+    """Which tokens match one query's terms, remembered across the texts of its hits (they
+    share most of their words): each distinct token is analysed once (ANALYZER, index mode)."""
+
+    def __init__(self, terms: frozenset[str], prefixes: tuple[str, ...]):
+        self.terms, self.prefixes = terms, prefixes
+        self.seen: set[str] = set()
+        self.hits: dict[str, str] = {}  # token -> the term it matched (as shown: no exact mark)
+
+    def hits_in(self, tokens: set[str]) -> set[str]:
+        for token in tokens - self.seen:
+            for term in ANALYZER.token_terms(token):
+                if term in self.terms or term.startswith(self.prefixes):
+                    self.hits[token] = term.lstrip("=")
+                    break
+        self.seen |= tokens
+        return tokens & self.hits.keys()
+
+
+@lru_cache(maxsize=256)
+def _matcher(terms: frozenset[str], prefixes: tuple[str, ...]) -> _Matcher:
+    return _Matcher(terms, prefixes)
+
+
 def _spans(text: str, terms: frozenset[str], prefixes: tuple[str, ...] = ()) -> list[tuple[int, int, str]]:
     """(start, end, term) of every token of ``text`` that is one of ``terms`` or starts
-    with one of ``prefixes`` (of ``word*`` queries). The tokens and their terms are the
-    ANALYZER's in index mode, one token at a time (memoized: a long article is mostly
-    words already seen)."""
+    with one of ``prefixes`` (of ``word*`` queries), as the ANALYZER reads tokens in index
+    mode. The distinct tokens of the text are compared (:class:`_Matcher`), then only the
+    places where a matching one stands are looked at: an article is hundreds of tokens,
+    a handful of which match."""
+    if not (terms or prefixes):
+        return []
+    matcher = _matcher(terms, prefixes)
+    found = matcher.hits_in(set(TOKEN_PATTERN.findall(text)))
     spans = []
-    if terms or prefixes:
-        for match in TOKEN_PATTERN.finditer(text):
-            for term in ANALYZER.token_terms(match.group()):
-                if term in terms or term.startswith(prefixes):
-                    spans.append((match.start(), match.end(), term.lstrip("=")))
-                    break
+    for token in found:
+        at = text.find(token)
+        while at >= 0:
+            end = at + len(token)
+            whole = TOKEN_PATTERN.match(text, at)  # (a whole token, not a piece of a longer one)
+            if whole is not None and whole.end() == end and not _inside_token(text, at):
+                spans.append((at, end, matcher.hits[token]))
+            at = text.find(token, at + 1)
+    spans.sort()
     return spans
+
+
+def _inside_token(text: str, start: int) -> bool:
+    """Whether the token match at ``start`` continues one that began before it."""
+    if start == 0:
+        return False
+    before = TOKEN_PATTERN.match(text, start - 1)
+    if before is not None and before.end() > start:
+        return True
+    return text[start - 1] in ".,\u066b\u066c" and start > 1 and text[start - 2].isdigit() and text[start].isdigit()
 
 
 def _render(text: str, spans: list[tuple[int, int, str]], start: int, end: int) -> Markup:

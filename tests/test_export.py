@@ -42,6 +42,7 @@ def test_bulk_file_and_mapping_agree(exported, archive):
     story1 = next(r for r in records if r["id"] == "story1")
     assert "قسام" in story1["body_stems"].split() and "القسام" in story1["body_exact"].split()
     assert story1["story"] == "story1" and story1["date"] == "2023-02-10"
+    assert {"حماس", "الجهاد الإسلامي"} <= set(story1["organization"]) and "قطاع غزة" in story1["place"]
 
 
 def _matches(clause: dict, record: dict) -> bool:

@@ -7,7 +7,7 @@ import html
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search.analysis import ANALYZER, EXACT_MARK
@@ -131,3 +131,33 @@ def test_packed_groups_unpack_to_what_was_packed(groups, escapes):
         assert unpack(chunk, int(widths[g]), len(group)).tolist() == group
         if widths[g] == ESCAPED:  # (chosen only when smaller than the plain width)
             assert len(chunk) < len(group) * (1 if max(group) < 256 else 2 if max(group) < 65536 else 4)
+
+
+def _spans_token_by_token(text, terms, prefixes=()):
+    """The highlighter's spans the plain way: every token analysed where it stands."""
+    from search.analysis import TOKEN_PATTERN
+
+    spans = []
+    for match in TOKEN_PATTERN.finditer(text):
+        for term in ANALYZER.token_terms(match.group()):
+            if term in terms or term.startswith(prefixes):
+                spans.append((match.start(), match.end(), term.lstrip("=")))
+                break
+    return spans
+
+
+NUMBERS = st.sampled_from(["2018", "3.14", "14", "٢٠١٨", "1,5", "5"])
+
+
+@FAST
+@given(st.lists(st.one_of(ARABISH, WORD, NUMBERS, st.sampled_from(["حماس", "وحماس", "الحماسة", "لحماس", "القســـام"])),
+                max_size=30).map(" ".join),
+       st.lists(st.one_of(WORD, NUMBERS, st.sampled_from(["حماس", "القسام"])), min_size=1, max_size=3).map(" ".join))
+@example("العدد 3.14 و14 والرقم 214", "14")  # (a number inside a longer number is not it)
+@example("كتبوحماس حماس وحماس", "حماس")  # (nor a word at the end of a longer word)
+def test_the_highlighter_finds_exactly_the_tokens_that_match(text, query):
+    from search.highlight import _spans
+
+    compiled = compile_query(query)
+    assert _spans(text, compiled.terms, compiled.prefixes) == _spans_token_by_token(text, compiled.terms,
+                                                                                   compiled.prefixes)
