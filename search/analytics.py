@@ -42,6 +42,10 @@ FOREGROUND = 200
 #: A word or phrase must be in this many of the FOREGROUND articles to be listed.
 MIN_FOREGROUND = 3
 TERMS = 20
+#: A term must be this many times more frequent among the results than in the archive
+#: (its lift): G² alone also lists common words a large result set uses a little more
+#: (دول، العربية، السياسي); bench/RESULTS.md measures 3, 5 and 8.
+MIN_LIFT = 5
 MAX_TERMS = 100
 #: Two-word phrases whose archive frequency is looked up (their positions are read).
 PHRASE_CANDIDATES = 40
@@ -259,17 +263,25 @@ def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: st
     asked = set(selection.compiled.stems) | {normalize(w) for w in TOKEN_PATTERN.findall(request.q)}
     words, phrases, written = _foreground_counts(view, docnums, deadline)
     score = SCORERS[scorer]
+    # (a small archive cannot show a lift of MIN_LIFT: no term is more than archive/size
+    # times as frequent among the results; ask for half that)
+    lift = min(MIN_LIFT, archive / max(size, 1) / 2)
     found: list[Term] = []
     for stem, count in words.items():
         if count >= MIN_FOREGROUND and stem not in asked:
-            found.append(Term(written[stem].most_common(1)[0][0], score(count, size, view.doc_frequency("body", stem),
-                                                                          archive), count, ""))
+            frequency = view.doc_frequency("body", stem)
+            if count * archive < lift * size * frequency:
+                continue
+            found.append(Term(written[stem].most_common(1)[0][0], score(count, size, frequency, archive), count, ""))
     candidates = sorted(((c, p) for p, c in phrases.items() if c >= MIN_FOREGROUND and not set(p) & asked),
                         reverse=True)[:PHRASE_CANDIDATES]
     for count, pair in candidates:
         deadline.check()
         text = written[pair].most_common(1)[0][0]
-        found.append(Term(text, score(count, size, _phrase_frequency(view, pair), archive), count, ""))
+        frequency = _phrase_frequency(view, pair)
+        if count * archive < lift * size * frequency:
+            continue
+        found.append(Term(text, score(count, size, frequency, archive), count, ""))
     found = _without_repeats(sorted((t for t in found if t.score > 0), key=lambda t: (-t.score, t.text)))
     out = []
     for term in found[:limit]:
@@ -314,7 +326,7 @@ def _foreground_counts(view, docnums: list[int], deadline: Deadline):
         deadline.check()
         stored = view.stored(docnum)
         seen_words, seen_pairs = set(), set()
-        for text in (stored.get("title") or "", stored.get("body", "")):
+        for text in (stored.get("body", ""),):  # (the archive's counts are of bodies too)
             previous = None
             end = 0
             for match in TOKEN_PATTERN.finditer(text):

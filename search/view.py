@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+from collections import OrderedDict
 from math import log
 from pathlib import Path
 from typing import Callable
@@ -35,6 +36,7 @@ from search.schema import TEXT_FIELDS
 MEMO_SIZE = 2000
 INFO_CACHE = 50_000  # term infos a view remembers (a few MB)
 RECENT_POSTINGS = 64  # terms whose decoded postings a view keeps (search.view.IndexView._segment_postings)
+RECENT_BYTES = 16 << 20  # ... and at most this much of them (a view per server thread)
 #: A prefix query reads at most this many terms from the lexicon and keeps the most
 #: frequent of them (as Lucene bounds its clause count): ``ا*`` must not read millions.
 SCAN_EXPANSIONS = 5000
@@ -157,7 +159,8 @@ class IndexView:
         self._columns: dict = {}  # this thread's column readers (per-document columns)
         self._stem_readers: dict = {}
         self._info_cache: dict = {}
-        self._recent: dict = {}  # (field, text) -> postings per segment, the newest last
+        self._recent: OrderedDict = OrderedDict()  # (field, text) -> postings per segment, the newest last
+        self._recent_bytes = 0
 
     @classmethod
     def open(cls, searcher) -> "IndexView":
@@ -192,9 +195,14 @@ class IndexView:
             for terms, offset, info in self._infos(field, text):
                 docs, tfs = terms.postings(info)
                 found.append((terms, info, docs + offset, tfs.astype(np.int64)))
-            if len(self._recent) >= RECENT_POSTINGS:
-                del self._recent[next(iter(self._recent))]  # the oldest
-            self._recent[key] = found
+            size = sum(docs.nbytes + tfs.nbytes for _, _, docs, tfs in found)
+            while self._recent and (len(self._recent) >= RECENT_POSTINGS
+                                    or self._recent_bytes + size > RECENT_BYTES):
+                _, oldest = self._recent.popitem(last=False)
+                self._recent_bytes -= sum(d.nbytes + f.nbytes for _, _, d, f in oldest)
+            if size <= RECENT_BYTES:
+                self._recent[key] = found
+                self._recent_bytes += size
         return found
 
     def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
