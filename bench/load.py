@@ -98,17 +98,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wait_until_up(url: str, server: subprocess.Popen, log_path: str, timeout: float = 60) -> float:
+def wait_until_up(url: str, server: subprocess.Popen, log_path: str, timeout: float = 300) -> float:
+    """Seconds until ``/healthz`` answers (its first answer loads the index's columns)."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if server.poll() is not None:
             raise SystemExit(f"the server exited; its output is in {log_path}")
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=5):
+            with urllib.request.urlopen(url + "/healthz", timeout=timeout):
                 return time.perf_counter() - started
         except OSError:
             time.sleep(0.05)
-    raise SystemExit("the server did not come up")
+    raise SystemExit(f"the server did not come up in {timeout:.0f} s; its output is in {log_path}")
 
 
 def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: int, seed: int) -> dict:

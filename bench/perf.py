@@ -180,9 +180,14 @@ def main(argv: list[str] | None = None) -> int:
                              "mb_per_s": round(input_bytes / 2**20 / seconds, 2), "peak_rss_mb": round(rss),
                              "size_mb": round(size_mb(live), 1),
                              "size_ratio": round(size_mb(live) * 2**20 / input_bytes, 2)}
+    save = (lambda: args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")) \
+        if args.json else (lambda: None)
+    save()  # (after each step: a long run that fails late keeps what it measured)
     classes = query_classes(ours_dir, args.queries, args.seed)
     report["bahth_query_ms"] = {name: our_latency(ours_dir, qs) for name, qs in classes.items()}
+    save()
     report["bahth_api_ms"] = api_latency(ours_dir, classes)
+    save()
 
     if args.lucene:
         lucene_dir = work / "lucene-index"
@@ -203,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             report["lucene_query_ms"][name] = {"p50": round(s["latency_ms_p50"], 2), "p95": round(s["latency_ms_p95"], 2),
                                                "p99": round(s["latency_ms_p99"], 2), "n": s["queries"]}
 
+    save()
     load = load_run(ours_dir, clients=8, seconds=args.load_seconds, warmup=5, threads=4, seed=args.seed)
     report["server"] = {"clients": 8, "throughput_rps": load["throughput_rps"], "errors": load["errors"],
                         "latency_ms": load["latency_ms"], **{k: load["server"][k] for k in

@@ -385,7 +385,7 @@ def check_index(index_dir: Path) -> list[Check]:
                                           "the index holds what was committed before or by it)"))
             else:
                 checks.append(Check(count == expected, f"{count} documents (manifest says {expected})"))
-            checks += serving_checks(searcher)
+            checks += serving_checks(searcher, whole=True)
     except Exception as error:  # any damage shows up here as some exception from Whoosh
         checks.append(Check(False, f"cannot read the index ({type(error).__name__}: {error}): "
                                    "run `bahth index --rebuild` with its sources"))
@@ -412,14 +412,25 @@ def verify_files(generation: Path, manifest: dict) -> list[Check]:
     return [Check(True, f"{len(recorded)} files match their checksums")]
 
 
-def serving_checks(searcher) -> list[Check]:
-    """What serving needs, tried the way the server does it: every column read whole, a
-    query run, the stored fields of its hits read. Raises what Whoosh raises on damage."""
+def serving_checks(searcher, whole: bool = False) -> list[Check]:
+    """What serving needs, tried the way the server does it: the columns read (with
+    ``whole``, every document's value, as `bahth index --check` does; otherwise the first,
+    middle and last document's of each segment, the server having loaded the columns it
+    keeps in memory already), a query run, the stored fields of its hits read. Raises what
+    Whoosh raises on damage."""
     reader = searcher.reader()
     columns = [name for name, field in searcher.schema.items() if field.column_type]
-    for name in columns:
-        if reader.has_column(name):
-            list(reader.column_reader(name, translate=False))
+    for leaf, _ in (reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]):
+        count = leaf.doc_count_all()
+        for name in columns:
+            if not leaf.has_column(name):
+                continue
+            column = leaf.column_reader(name, translate=False)
+            if whole:
+                list(column)
+            elif count:
+                for docnum in {0, count // 2, count - 1}:
+                    column[docnum]
     checks = [Check(True, f"{len(columns)} columns readable")]
     if searcher.doc_count():
         term = _frequent_body_term(searcher)
