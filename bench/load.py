@@ -90,12 +90,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory: all of it (what ``ps`` shows), its own (anonymous)
+    and the pages of mapped files (the index is memory-mapped: those pages are the page
+    cache, shared and reclaimable, and a bigger index shows more of them)."""
+    found = {"VmRSS:": 0.0, "RssAnon:": 0.0, "RssFile:": 0.0}
     with open(f"/proc/{pid}/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+            key = line.split(maxsplit=1)[0]
+            if key in found:
+                found[key] = int(line.split()[1]) / 1024
+    return {"rss": found["VmRSS:"], "anon": found["RssAnon:"], "file": found["RssFile:"]}
+
+
+def rss_mb(pid: int) -> float:
+    return memory_mb(pid)["rss"]
 
 
 def wait_until_up(url: str, server: subprocess.Popen, log_path: str, timeout: float = 300) -> float:
@@ -158,12 +167,12 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
         for worker in workers:
             worker.start()
         time.sleep(warmup)
-        rss_samples = [rss_mb(server.pid)]
+        samples = [memory_mb(server.pid)]
         measuring.set()
         measured_from = time.perf_counter()
         while time.perf_counter() - measured_from < seconds:
             time.sleep(min(5.0, seconds / 12))
-            rss_samples.append(rss_mb(server.pid))
+            samples.append(memory_mb(server.pid))
         measuring.clear()
         duration = time.perf_counter() - measured_from
         stop.set()
@@ -174,6 +183,8 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
         server.wait(timeout=30)
         log.close()
 
+    rss_samples = [sample["rss"] for sample in samples]
+    anon = [sample["anon"] for sample in samples]
     third = max(1, len(rss_samples) // 3)
     early, late = statistics.median(rss_samples[:third]), statistics.median(rss_samples[-third:])
     errors = {str(k): v for k, v in statuses.items() if k != 200}
@@ -188,7 +199,9 @@ def run(index_dir: Path, clients: int, seconds: float, warmup: float, threads: i
         "server": {"cold_start_s": round(cold_start, 2), "rss_idle_mb": round(rss_idle, 1),
                    "rss_after_warmup_mb": round(rss_samples[0], 1), "rss_end_mb": round(rss_samples[-1], 1),
                    "rss_max_mb": round(max(rss_samples), 1),
-                   "rss_growth_mb": round(late - early, 1), "rss_samples_mb": [round(x) for x in rss_samples]},
+                   "rss_growth_mb": round(late - early, 1), "rss_samples_mb": [round(x) for x in rss_samples],
+                   "anon_end_mb": round(anon[-1], 1), "anon_max_mb": round(max(anon), 1),
+                   "file_end_mb": round(samples[-1]["file"], 1)},
     }
 
 
@@ -206,6 +219,8 @@ def print_table(report: dict) -> None:
         ("server RSS idle / after warm-up / end / max", f"{srv['rss_idle_mb']} / {srv['rss_after_warmup_mb']} / "
                                                         f"{srv['rss_end_mb']} / {srv['rss_max_mb']} MB"),
         ("RSS growth (first third → last third, medians)", f"{srv['rss_growth_mb']} MB"),
+        ("of the RSS at the end: own / mapped index files", f"{srv['anon_end_mb']} / {srv['file_end_mb']} MB"
+                                                             f" (own at most {srv['anon_max_mb']} MB)"),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import shutil
 import os
 import random
 import subprocess
@@ -85,6 +86,17 @@ def timed_child(command: list[str]) -> tuple[float, float, str]:
 
 def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def build_ours(corpus: Path, ours_dir: Path, input_bytes: int) -> dict:
+    bahth = Path(sys.executable).parent / "bahth"
+    seconds, rss, _ = timed_child([str(bahth), "index", str(corpus), "--index-dir", str(ours_dir),
+                                   "--rebuild", "--quiet", "--allow-skips"])
+    docs = Engine(ours_dir).doc_count()
+    live = live_generation(ours_dir)  # not the previous generation a rerun in the same --work keeps
+    return {"docs": docs, "seconds": round(seconds, 1), "docs_per_s": round(docs / seconds, 1),
+            "mb_per_s": round(input_bytes / 2**20 / seconds, 2), "peak_rss_mb": round(rss),
+            "size_mb": round(size_mb(live), 1), "size_ratio": round(size_mb(live) * 2**20 / input_bytes, 2)}
 
 
 def query_classes(index_dir: Path, per_class: int, seed: int) -> dict[str, list[str]]:
@@ -161,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=30)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the steps an interrupted run with the same --json and --work finished")
     args = parser.parse_args(argv)
     if not args.corpus:
         raise SystemExit("no corpus: pass --corpus FILES (../shared/corpus/ is not beside the project)")
@@ -170,27 +184,30 @@ def main(argv: list[str] | None = None) -> int:
     records, input_bytes = write_corpus(args.corpus, corpus, args.replicate)
     report: dict = {"records": records, "input_mb": round(input_bytes / 2**20, 1), "replicate": args.replicate}
 
-    ours_dir = work / "bahth-index"
-    bahth = Path(sys.executable).parent / "bahth"
-    seconds, rss, _ = timed_child([str(bahth), "index", str(corpus), "--index-dir", str(ours_dir),
-                                   "--rebuild", "--quiet", "--allow-skips"])
-    docs = Engine(ours_dir).doc_count()
-    live = live_generation(ours_dir)  # not the previous generation a rerun in the same --work keeps
-    report["bahth_index"] = {"docs": docs, "seconds": round(seconds, 1), "docs_per_s": round(docs / seconds, 1),
-                             "mb_per_s": round(input_bytes / 2**20 / seconds, 2), "peak_rss_mb": round(rss),
-                             "size_mb": round(size_mb(live), 1),
-                             "size_ratio": round(size_mb(live) * 2**20 / input_bytes, 2)}
+    if args.resume and args.json and args.json.exists():
+        earlier = json.loads(args.json.read_text("utf-8"))
+        if earlier.get("records") == records and earlier.get("replicate") == args.replicate:
+            report = {**earlier, "resumed": True}
     save = (lambda: args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")) \
         if args.json else (lambda: None)
-    save()  # (after each step: a long run that fails late keeps what it measured)
+
+    # After each step the report is saved: a long run that fails late keeps what it measured,
+    # and --resume goes on from the first step it lacks.
+    ours_dir = work / "bahth-index"
+    if "bahth_index" not in report:
+        report["bahth_index"] = build_ours(corpus, ours_dir, input_bytes)
+        save()
     classes = query_classes(ours_dir, args.queries, args.seed)
-    report["bahth_query_ms"] = {name: our_latency(ours_dir, qs) for name, qs in classes.items()}
-    save()
-    report["bahth_api_ms"] = api_latency(ours_dir, classes)
-    save()
+    if "bahth_query_ms" not in report:
+        report["bahth_query_ms"] = {name: our_latency(ours_dir, qs) for name, qs in classes.items()}
+        save()
+    if "bahth_api_ms" not in report:
+        report["bahth_api_ms"] = api_latency(ours_dir, classes)
+        save()
 
     if args.lucene:
         lucene_dir = work / "lucene-index"
+        shutil.rmtree(lucene_dir, ignore_errors=True)  # a half-built one from an interrupted run
         stats = lucene(args.lucene, "index", "--corpus", str(corpus), "--index", str(lucene_dir),
                        "--force-merge", "--stats-json", str(work / "lucene-index.json"))
         report["lucene_index"] = {"docs": stats["docs"], "seconds": round(stats["index_seconds"], 1),
@@ -212,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     load = load_run(ours_dir, clients=8, seconds=args.load_seconds, warmup=5, threads=4, seed=args.seed)
     report["server"] = {"clients": 8, "throughput_rps": load["throughput_rps"], "errors": load["errors"],
                         "latency_ms": load["latency_ms"], **{k: load["server"][k] for k in
-                        ("cold_start_s", "rss_idle_mb", "rss_end_mb", "rss_max_mb")}}
+                        ("cold_start_s", "rss_idle_mb", "rss_end_mb", "rss_max_mb", "anon_end_mb", "file_end_mb")}}
     print_table(report)
     print(json.dumps(report, ensure_ascii=False))
     if args.json:
@@ -242,7 +259,8 @@ def print_table(report: dict) -> None:
                       f"{other[p] if other else '—'} | {ratio(mine[p], other[p]) if other else '—'} |")
     server = report["server"]
     print(f"| server: 8 clients throughput | {server['throughput_rps']} req/s (errors: {server['errors'] or 'none'}) | — | — |")
-    print(f"| server: cold start / RSS end | {server['cold_start_s']} s / {server['rss_end_mb']} MB | — | — |")
+    print(f"| server: cold start / RSS end (own + mapped index files) | {server['cold_start_s']} s / "
+          f"{server['rss_end_mb']} MB ({server['anon_end_mb']} + {server['file_end_mb']}) | — | — |")
 
 
 if __name__ == "__main__":
