@@ -10,17 +10,23 @@ The web layer and the CLI each map this one type once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
 
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
 
 def _arabic_html(arabic: str, echo: str | None) -> Markup:
-    """An Arabic message as HTML: escaped, the echoed input (if any) in ``<bdi>``."""
+    """An Arabic message as HTML: escaped, the echoed input (if any) in ``<bdi>``. Input
+    without a right-to-left letter (a date, a number, a Latin name) is isolated as
+    left-to-right: in an Arabic sentence 2020-13-45 would otherwise show as 45-13-2020."""
     if echo is None or "{echo}" not in arabic:
         return Markup.escape(arabic)
     before, _, after = arabic.partition("{echo}")
-    return Markup("{}<bdi>{}</bdi>{}").format(before, echo[:80], after)
+    direction = "" if _RIGHT_TO_LEFT.search(echo) else ' dir="ltr"'
+    return Markup("{}<bdi" + direction + ">{}</bdi>{}").format(before, echo[:80], after)
 
 
 class BahthError(Exception):

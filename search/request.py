@@ -115,7 +115,7 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
     except ValueError:
         raise BadRequest("bad_date", f"{name} must be a date written YYYY-MM-DD, got {value[:40]!r}",
                          f"{_DAY_NAMES.get(name, name)} «{{echo}}» ليس تاريخًا صحيحًا؛ "
-                         "اكتبه بالشكل سنة-شهر-يوم، مثل 2018-05-14",
+                         "اكتبه بالشكل سنة-شهر-يوم، مثل \u20662018-05-14\u2069",  # (an LTR isolate)
                          echo=value[:40], params=(name,)) from None
 
 

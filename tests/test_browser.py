@@ -44,6 +44,8 @@ def shot(page, name):
 
 
 def test_type_a_query_use_facets_and_paginate(page, base_url):
+    failures = []  # (a missing icon or script shows as a console error in every page)
+    page.on("console", lambda message: failures.append(message.text) if message.type == "error" else None)
     page.goto(base_url + "/")
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
     assert page.get_attribute("html", "lang") == "ar"
@@ -55,6 +57,7 @@ def test_type_a_query_use_facets_and_paginate(page, base_url):
     # RTL layout: the facet sidebar stands to the right of the results.
     aside, results = page.locator("aside.facets").bounding_box(), page.locator("section.results").bounding_box()
     assert aside["x"] > results["x"]
+    assert failures == []
     shot(page, "search-qassam")
 
     page.fill("#q", "حماس")
@@ -188,6 +191,8 @@ def test_a_bad_date_is_said_in_arabic_and_the_page_stays(page, archive_url):
     notice = page.locator(".notice.error")
     assert notice.count() == 1 and "ليس تاريخًا صحيحًا" in notice.inner_text()
     assert notice.locator("bdi").inner_text() == "2022-13-45"
+    # left to right inside the Arabic sentence (not 45-13-2022), and so is the example date
+    assert notice.locator("bdi").evaluate("e => getComputedStyle(e).direction") == "ltr"
     assert page.input_value("#q") == "الأسواق"
     assert page.locator("li.hit").count() == 10 and page.locator("aside.facets").is_visible()
     assert page.get_attribute(".range input[name=from]", "placeholder") == "2018-05-14"  # not mm/dd/yyyy

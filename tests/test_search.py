@@ -208,7 +208,7 @@ def test_source_filters_follow_one_rule_everywhere(archive, archive_client):
     data = archive_client.get("/api/search", query_string={"q": "الأسواق", "source": "riyadh"}).get_json()
     assert data["total"] == 0 and data["warnings"][0]["code"] == "unknown_source"
     html = archive_client.get("/", query_string={"q": "الأسواق", "source": "riyadh"}).get_data(as_text=True)
-    assert "لا يوجد مصدر باسم «<bdi>riyadh</bdi>»" in html
+    assert 'لا يوجد مصدر باسم «<bdi dir="ltr">riyadh</bdi>»' in html
     out = CliRunner().invoke(main, ["search", "الأسواق", "--source", "riyadh",
                                     "--index-dir", str(archive.index_dir)]).output
     assert out.startswith("0 results") and "Note: no source is named 'riyadh'; did you mean Al-Riyadh?" in out
