@@ -12,12 +12,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# (setuptools prints a boxed notice about editable installs that reads like a failure; it is not)
+QUIET := PYTHONWARNINGS=ignore
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(QUIET) $(BIN)/pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(QUIET) $(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
 # Browser tests drive Debian's chromium (Playwright's own download does not work here).

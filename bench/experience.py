@@ -45,7 +45,7 @@ def cases(engine: Engine) -> dict:
         "two words: حماس الجهاد": search(q="حماس الجهاد"),
         "prefix: فلسطين*": search(q="فلسطين*"),
         "title field: عنوان:حماس": search(q="عنوان:حماس"),
-        "source clause: مصدر:jazeera غزة": search(q="مصدر:jazeera غزة"),
+        "source clause: مصدر:\"Al Jazeera\" غزة": search(q='مصدر:"Al Jazeera" غزة'),
         "typo + did-you-mean: الفلسطينبة": search(q="الفلسطينبة"),
         "no collapsing: حماس": search(q="حماس", collapse=False),
         "autocomplete: الفلسط": lambda: f"{len(engine.suggest('الفلسط'))} completions",
