@@ -78,7 +78,7 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, updat
         else:
             progress = None if quiet else BarProgress() if sys.stderr.isatty() else LineProgress()
             summary = build_index(paths or [SEEDS_DIR], index_dir, rebuild=rebuild, update=update,
-                                  progress=progress)
+                                  progress=progress, notice=None if quiet else _say)
             if progress:
                 progress.close()
     _report(summary, index_dir)
@@ -90,6 +90,10 @@ def index_command(paths: tuple[Path, ...], index_dir: Path, rebuild: bool, updat
                    f"({first.reason}); everything else was done. "
                    "Pass --allow-skips to accept skips.", err=True)
         sys.exit(SKIPPED_EXIT)
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
 
 
 class BarProgress:

@@ -158,3 +158,23 @@ def test_progress_lines_when_the_output_is_not_a_terminal(tmp_path, monkeypatch)
                for line in lines)
     assert any("writing a segment of 5 articles" in line for line in lines)
     assert "indexing" not in invoke("index", "--index-dir", tmp_path, "--rebuild", "--quiet").output
+
+
+def test_a_large_update_says_a_rebuild_would_be_faster(tmp_path, monkeypatch):
+    from search import indexer
+
+    assert invoke("index", "--index-dir", tmp_path / "ix").exit_code == 0  # the 5 seeds
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("".join(json.dumps({"id": f"n{i}", "text": f"خبر رقم {i} عن اجتماع الفصائل"},
+                                        ensure_ascii=False) + "\n" for i in range(8)), "utf-8")
+    monkeypatch.setattr(indexer, "LARGE_UPDATE", 6)  # (10,000 articles in the product)
+    result = CliRunner().invoke(main, ["index", str(batch), "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 0 and "--rebuild" in result.stderr and "8 articles" in result.stderr
+    assert "13" in invoke("search", "", "--index-dir", tmp_path / "ix").output.split()[0]  # all kept
+    # Fewer articles than the index holds, or a rebuild: nothing to advise.
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps({"id": "s1", "text": "خبر قصير عن اللقاء"}, ensure_ascii=False) + "\n", "utf-8")
+    assert "--rebuild" not in CliRunner().invoke(main, ["index", str(small), "--index-dir",
+                                                        str(tmp_path / "ix")]).stderr
+    assert "--rebuild" not in CliRunner().invoke(main, ["index", str(batch), "--rebuild", "--index-dir",
+                                                        str(tmp_path / "ix2")]).stderr
