@@ -160,21 +160,25 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+def _documents(count: int) -> str:
+    return f"{count:,} document{'' if count == 1 else 's'}"
+
+
 def _report(summary, index_dir: Path) -> None:
     for note in summary.notes:
         click.echo(f"Note: {note}")
     if summary.deleted or not (summary.indexed or summary.unchanged or summary.rebuilt):
-        done = f"Deleted {summary.deleted} documents"
+        done = f"Deleted {_documents(summary.deleted)}"
     else:
-        done = f"Indexed {summary.indexed} documents"
+        done = f"Indexed {_documents(summary.indexed)}"
         if summary.replaced or summary.unchanged:
-            done += f" ({summary.replaced} replaced; {summary.unchanged} unchanged left as they were)"
+            done += f" ({summary.replaced:,} replaced; {summary.unchanged:,} unchanged left as they were)"
     action = "built" if summary.rebuilt else "updated"
     if summary.refused:
-        click.echo(f"Nothing indexed in {summary.seconds:.1f} s; skipped {summary.skipped_count}.")
+        click.echo(f"Nothing indexed in {summary.seconds:.1f} s; skipped {summary.skipped_count:,}.")
     else:
-        click.echo(f"{done} in {summary.seconds:.1f} s; skipped {summary.skipped_count}. "
-                   f"Index {action}: {summary.total} documents in {index_dir / summary.generation}")
+        click.echo(f"{done} in {summary.seconds:.1f} s; skipped {summary.skipped_count:,}. "
+                   f"Index {action}: {_documents(summary.total)} in {index_dir / summary.generation}")
     for label, problems in (("skipped", [(s.where, s.reason) for s in summary.skipped]),
                             ("warning", summary.warnings)):
         for where, reason in problems[:SHOWN_PROBLEMS]:

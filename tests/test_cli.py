@@ -47,7 +47,7 @@ def test_index_reports_skips_with_reasons(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "x", "text": "حماس"}\n{oops\n', "utf-8")
     result = invoke("index", bad, "--index-dir", tmp_path / "ix")
-    assert "Indexed 1 documents" in result.output and "skipped 1" in result.output
+    assert "Indexed 1 document " in result.output and "skipped 1" in result.output
     assert f"skipped: {bad}:2: invalid JSON" in result.output
     assert result.exit_code == 3 and "--allow-skips" in result.output  # scripts can tell
     assert invoke("search", "حماس", "--index-dir", tmp_path / "ix").output.startswith("1 result")
@@ -105,7 +105,7 @@ def test_update_delete_and_check_from_the_command_line(tmp_path):
     again = invoke("index", "--index-dir", tmp_path, "--update")
     assert again.exit_code == 0 and "5 unchanged" in again.output
     deleted = invoke("index", "--index-dir", tmp_path, "--delete", "001_d30af9c42a70480b")
-    assert deleted.exit_code == 0 and "Deleted 1 documents" in deleted.output and "4 documents" in deleted.output
+    assert deleted.exit_code == 0 and "Deleted 1 document " in deleted.output and "4 documents" in deleted.output
     unknown = invoke("index", "--index-dir", tmp_path, "--delete", "nope")
     assert unknown.exit_code == 3 and "no document with this id" in unknown.output
     checked = invoke("index", "--index-dir", tmp_path, "--check")
