@@ -211,3 +211,22 @@ def test_counts_are_said_with_arabic_number_agreement():
         "نتيجة واحدة", "نتيجتان", "3 نتائج", "10 نتائج", "11 نتيجة", "99 نتيجة", "100 نتيجة", "101 نتيجة",
         "103 نتائج", "111 نتيجة", "1٬000 نتيجة", "12٬345 نتيجة"]
     assert counted(5, "story") == "5 أخبار مختلفة" and counted(40, "story") == "40 خبرًا مختلفًا"
+
+
+def test_a_long_facet_shows_its_most_frequent_values_and_folds_the_rest(archive_client):
+    from web.format import FACET_SHOWN
+
+    places = archive_client.get("/api/search", query_string={"q": "", "per_page": 1}).get_json()["facets"]["place"]
+    assert len(places) > FACET_SHOWN + 1  # (the archive mentions many places)
+    html = archive_client.get("/", query_string={"q": ""}).get_data(as_text=True)
+    section = html[html.index('class="facet-place"'):]
+    section = section[:section.index("</section>")]
+    visible, _, folded = section.partition('<details class="more">')
+    assert visible.count("<li>") == FACET_SHOWN and f"المزيد ({len(places) - FACET_SHOWN})" in folded
+    assert folded.count("<li>") == len(places) - FACET_SHOWN
+    # A chosen value from the folded part stays in view, marked as chosen.
+    rare = places[-1]["value"]
+    html = archive_client.get("/", query_string={"q": "", "place": rare}).get_data(as_text=True)
+    section = html[html.index('class="facet-place"'):]
+    visible = section[:section.index("</section>")].partition('<details class="more">')[0]
+    assert rare in visible and 'aria-current="true"' in visible

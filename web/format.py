@@ -15,6 +15,9 @@ from search.periods import period_range
 MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
           "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
 UNKNOWN = "غير معروف"
+#: A facet shows its most frequent values and folds the rest (up to MAX_ENTITY_VALUES and
+#: every source) under "more", so that the dates stay within reach below the facets.
+FACET_SHOWN = 8
 
 
 def arabic_date(value: str | None) -> str:
@@ -178,4 +181,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["category_label"] = category_label
     app.jinja_env.globals.update(search_url=search_url, changed_url=changed_url, MAX_ROWS=MAX_ROWS, trends_url=trends_url, api_url=api_url, period_name=period_name, PERIOD_LABELS=PERIOD_LABELS, clear_filters=clear_filters, FILTERS=FILTERS, period_range=period_range, toggled=toggled,
-                                 others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)
+                                 others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN,
+                                 FACET_SHOWN=FACET_SHOWN)
