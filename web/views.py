@@ -216,9 +216,10 @@ def trends_page():
         title = ("حصة التغطية" if share else "عدد المقالات") + " في كل " + PERIOD_LABELS[result.by]
         chart = {"svg": line_chart(title, periods, lines, share, [period_name(p, result.by) for p in shown]),
                  "legend": legend(lines), "title": title, "periods": periods}
-    return render_template("trends.html", result=result, chart=chart, queries=queries[:MAX_SERIES],
+    page = render_template("trends.html", result=result, chart=chart, queries=queries[:MAX_SERIES],
                            request_=shared, share=share, by_asked=by if by in PERIODS else None,
                            shared_args=_shared_args(), errors=problems, q="")
+    return page, 400 if problems else 200  # (as the search page: said on the page, the rest shown)
 
 
 @page_route("/terms")
@@ -226,10 +227,11 @@ def terms_page():
     search_request, problems = _page_request()
     result = terms(_engine(), search_request) if search_request.q else None
     found = _engine().search(search_request, highlight=False) if search_request.q else None
-    return render_template("terms.html", result=result, facets=found.facets if found else {},
+    page = render_template("terms.html", result=result, facets=found.facets if found else {},
                            total=found.total if found else 0, q=search_request.q, request_=search_request,
                            errors=problems, shared_args=_shared_args(),
                            LABELS={key: BY_KEY[key].label for key in ENTITY_FACETS})
+    return page, 400 if problems else 200
 
 
 @api_route("/api/documents/<path:doc_id>")
