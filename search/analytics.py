@@ -127,7 +127,7 @@ def trends(engine: Engine, queries: list[str], request: SearchRequest, by: str |
     the same filters (and the query's own ``source:`` clauses) let through."""
     started = time.perf_counter()
     if not queries or len(queries) > MAX_SERIES:
-        raise BadRequest("bad_queries", f"give 1 to {MAX_SERIES} queries (q, repeatable)",
+        raise BadRequest("bad_queries", f"give 1 to {MAX_SERIES} queries",
                          f"قارن بين استعلام واحد و{MAX_SERIES} استعلامات", params=("q",))
     if by is not None and by not in PERIODS:
         raise BadRequest("bad_by", f"by must be one of: {', '.join(PERIODS)}",
