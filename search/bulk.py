@@ -283,6 +283,10 @@ class ArrayPool:
             rank = np.empty(len(terms), np.int64)
             rank[[vocabulary[t] for t in terms]] = np.arange(len(terms))
             term = rank[np.concatenate([p[0] for p in parts])]
+            used = np.bincount(term, minlength=len(terms)) > 0
+            if not used.all():  # words only a dropped duplicate had: no postings, no lexicon entry
+                terms = [t for t, u in zip(terms, used.tolist()) if u]
+                term = (np.cumsum(used) - 1)[term]
             doc = np.concatenate([p[2] for p in parts])
             tf = np.concatenate([p[1].tf for p in parts])
             count = np.concatenate([p[1].position_count for p in parts])

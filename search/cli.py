@@ -160,8 +160,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+def _counted(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def _documents(count: int) -> str:
-    return f"{count:,} document{'' if count == 1 else 's'}"
+    return _counted(count, "document")
 
 
 def _report(summary, index_dir: Path) -> None:
@@ -254,8 +258,9 @@ def search_command(query, index_dir, date_from, date_to, sort, limit, page, all_
     if result.match == "or":
         note = (" (no article has every word; showing articles with any of them)" if not result.complete
                 else f" ({result.complete} with every word, ranked first)")
-    stories = f" in {result.stories} stories" if result.collapse and result.stories < result.total else ""
-    click.echo(f"{result.total} results{stories} in {result.took_ms:.0f} ms{note}")
+    stories = f" in {_counted(result.stories, 'story', 'stories')}" \
+        if result.collapse and result.stories < result.total else ""
+    click.echo(f"{_counted(result.total, 'result')}{stories} in {result.took_ms:.0f} ms{note}")
     for warning in result.warnings:
         click.echo(f"Note: {warning.message}")
     if result.suggestion:

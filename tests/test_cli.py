@@ -40,7 +40,7 @@ def test_index_dir_from_environment(tmp_path):
     env = {"BAHTH_INDEX_DIR": str(tmp_path)}
     assert invoke("index", env=env).exit_code == 0
     result = invoke("search", "اسماعيل", "--source", "صدى نيوز", env=env)
-    assert result.exit_code == 0 and result.output.startswith("1 results")
+    assert result.exit_code == 0 and result.output.startswith("1 result ")
 
 
 def test_index_reports_skips_with_reasons(tmp_path):

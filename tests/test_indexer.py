@@ -205,3 +205,18 @@ def test_health_reads_what_serving_needs(tmp_path):
     response = fresh.get("/healthz")
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_unreadable"
     assert not all(c.ok for c in check_index(tmp_path))
+
+
+def test_a_dropped_duplicate_leaves_no_trace_of_its_own_words(tmp_path):
+    """The first copy of an id wins; words only the dropped copy had must neither break the
+    build (a term without postings) nor be found."""
+    data = tmp_path / "dup.jsonl"
+    data.write_text("\n".join((record("a1", "اجتماع قيادة الحركتين في القاهرة"),
+                               record("a1", "نسخة مكررة بكلمات فريدة تماما"),
+                               record("a2", "لقاء آخر في غزة"))) + "\n", "utf-8")
+    summary = build_index([data], tmp_path / "ix", rebuild=True)
+    assert summary.indexed == 2 and [s.reason for s in summary.skipped][0].startswith("duplicate id")
+    engine = Engine(tmp_path / "ix")
+    assert engine.search(SearchRequest(q="الحركتين")).total == 1
+    assert engine.search(SearchRequest(q="فريدة")).total == 0
+    assert all(check.ok for check in check_index(tmp_path / "ix"))
