@@ -647,21 +647,26 @@ def _little_endian(raw: np.ndarray, at: np.ndarray, widths: np.ndarray) -> np.nd
 
 # --- columns read whole as arrays -----------------------------------------------------
 
-class CodeColumn(columns.Column):
-    """A text value per document kept as a table of the distinct values and one integer
-    code per document (0 = no value), so that a search counts and filters whole columns
-    with numpy (``bincount``, masks). Whoosh reads it like any column."""
+class _ArrayColumn(columns.Column):
+    """A Whoosh column whose writer and reader are its nested ``Writer`` and ``Reader``
+    classes; ``_default`` is what a document without a value reads as."""
 
-    _TAIL = struct.Struct("<QB")  # bytes of the value table, code width
-
-    def __init__(self):
-        self._default = None
+    _default: object = b""
 
     def writer(self, dbfile):
         return self.Writer(dbfile)
 
     def reader(self, dbfile, basepos, length, doccount):
         return self.Reader(dbfile, basepos, length, doccount)
+
+
+class CodeColumn(_ArrayColumn):
+    """A text value per document kept as a table of the distinct values and one integer
+    code per document (0 = no value), so that a search counts and filters whole columns
+    with numpy (``bincount``, masks). Whoosh reads it like any column."""
+
+    _TAIL = struct.Struct("<QB")  # bytes of the value table, code width
+    _default = None
 
     class Writer(columns.ColumnWriter):
         def __init__(self, dbfile):
@@ -720,7 +725,7 @@ def numeric_array(column, count: int) -> np.ndarray:
     return out
 
 
-class StemsColumn(columns.Column):
+class StemsColumn(_ArrayColumn):
     """The stems of each document as a multiset: (stem number, count) pairs, numbers into
     the segment's table of stems, the most used stems first (small numbers), sorted and
     delta-encoded per document at the width its largest gap needs. A search reads the
@@ -729,15 +734,6 @@ class StemsColumn(columns.Column):
     such a text (updates, merges)."""
 
     _TAIL = struct.Struct("<QQ")  # where the table starts, where the offsets start
-
-    def __init__(self):
-        self._default = b""
-
-    def writer(self, dbfile):
-        return self.Writer(dbfile)
-
-    def reader(self, dbfile, basepos, length, doccount):
-        return self.Reader(dbfile, basepos, length, doccount)
 
     class Writer(columns.ColumnWriter):
         def __init__(self, dbfile):
@@ -872,7 +868,7 @@ class StemsColumn(columns.Column):
             return " ".join(" ".join([table[s]] * c) for s, c in zip(stems.tolist(), counts.tolist())).encode("utf-8")
 
 
-class CodesColumn(columns.Column):
+class CodesColumn(_ArrayColumn):
     """Several text values per document (the places an article mentions): a table of the
     distinct values, and per document its codes (1-based; offsets say where each
     document's codes start), so that a search counts and filters them with numpy. Whoosh
@@ -880,15 +876,6 @@ class CodesColumn(columns.Column):
 
     SEPARATOR = "|"
     _TAIL = struct.Struct("<QQB")  # bytes of the value table, of the offsets, code width
-
-    def __init__(self):
-        self._default = b""
-
-    def writer(self, dbfile):
-        return self.Writer(dbfile)
-
-    def reader(self, dbfile, basepos, length, doccount):
-        return self.Reader(dbfile, basepos, length, doccount)
 
     class Writer(columns.ColumnWriter):
         def __init__(self, dbfile):

@@ -96,14 +96,8 @@ class IndexState:
             if column is None:
                 parts.append(np.zeros(perdoc.doc_count_all(), np.int64))
                 continue
-            for value in column.values[1:]:
-                if value not in number:
-                    number[value] = len(values)
-                    values.append(value)
-            mapping = np.array([number[value] for value in column.values], np.int64)
-            parts.append(mapping[column.codes])
+            parts.append(_renumbered(column.values, number, values)[column.codes])
         return (np.concatenate(parts) if parts else _EMPTY), values
-
 
     def _codes_column(self, perdocs, name: str) -> tuple[tuple[np.ndarray, np.ndarray], list]:
         """A CodesColumn of every segment as one (offsets, codes) pair and one table."""
@@ -116,15 +110,20 @@ class IndexState:
                 offsets.append(np.full(count, base, np.int64))
                 continue
             column = perdoc.column_reader(name, CodesColumn())
-            for value in column.values[1:]:
-                if value not in number:
-                    number[value] = len(values)
-                    values.append(value)
-            mapping = np.array([number[value] for value in column.values], np.int64)
-            codes.append(mapping[column.codes])
+            codes.append(_renumbered(column.values, number, values)[column.codes])
             offsets.append(column.offsets[1:] + base)
             base += len(column.codes)
         return (np.concatenate(offsets), np.concatenate(codes) if codes else _EMPTY), values
+
+
+def _renumbered(table: list, number: dict, values: list) -> np.ndarray:
+    """A segment's codes (positions in its ``table``, 0 = no value) as codes of the
+    index-wide ``values``, which grow with the values this segment adds."""
+    for value in table[1:]:
+        if value not in number:
+            number[value] = len(values)
+            values.append(value)
+    return np.array([number[value] for value in table], np.int64)
 
 
 def _leaves(reader) -> list:
