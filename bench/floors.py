@@ -58,7 +58,7 @@ QUERY_STEPS = {"compile the query": ("module", "compile_query"), "typo variants"
                "the window's stems (stems column)": ("view", "stem_pairs"),
                "trigram rescoring": ("module", "rescore"), "proximity": ("module", "proximity"),
                "feedback": ("module", "feedback"), "facets": ("module", "_facets"),
-               "entity and source counts (in facets)": ("module", "_value_counts"),
+               "entity and source counts (in facets)": ("module", "value_counts"),
                "month counts": ("module", "_month_counts"), "story count": ("module", "_story_count"),
                "collapse": ("module", "_collapse"), "hits and snippets": ("class", "_hits"),
                "did you mean": ("module", "did_you_mean")}

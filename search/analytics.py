@@ -28,8 +28,9 @@ from whoosh import query as wq
 
 from search.analysis import ANALYZER, STOPWORDS, TOKEN_PATTERN
 from search.arabic import normalize
-from search.engine import Engine
+from search.engine import Engine, value_counts
 from search.errors import BadRequest
+from search.facets import BY_KEY, ENTITY_FACETS
 from search.matching import Deadline, phrase_scores
 from search.querylang import parse
 from search.request import SearchRequest
@@ -240,6 +241,22 @@ class Terms:
         return {"query": self.query, "foreground": self.foreground, "archive": self.archive,
                 "scorer": self.scorer, "terms": [t.to_dict() for t in self.terms], "took_ms": self.took_ms,
                 "warnings": [w.to_dict() for w in self.warnings]}
+
+
+def mentions(engine: Engine, request: SearchRequest) -> tuple[int, bool, dict[str, list[dict]]]:
+    """Who and where the coverage of ``request`` mentions: the places, people and
+    organizations of the articles with every word of the query (the set :func:`terms`
+    draws from), or of every match when none has them all; with the number of those
+    articles and whether they are the ones with every word."""
+    selection = engine.select(_with_query(request, request.q))
+    every = bool(len(selection.every_word)) and selection.kind != "all"
+    docs = selection.every_word if every else selection.docs
+    found = {}
+    for key in ENTITY_FACETS:
+        counts = value_counts(selection.view, BY_KEY[key].column, docs, multi=True)
+        found[key] = [{"value": value, "count": count}
+                      for value, count in sorted(counts, key=lambda kv: (-kv[1], kv[0] or ""))]
+    return len(docs), every, found
 
 
 def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: str = "g2") -> Terms:

@@ -326,7 +326,7 @@ def _month_counts(view: IndexView, docs: np.ndarray) -> dict[str, int]:
     return out
 
 
-def _value_counts(view: IndexView, column: str, docs: np.ndarray, multi: bool = False
+def value_counts(view: IndexView, column: str, docs: np.ndarray, multi: bool = False
                   ) -> list[tuple[str | None, int]]:
     """(value, count) of every value of a column in ``docs``; of a column of several
     values per document (entities), the MAX_ENTITY_VALUES most frequent."""
@@ -355,7 +355,7 @@ def _facets(view: IndexView, counted: dict[str, np.ndarray], month_counts: dict[
         elif facet.column == "month":
             counts = [(month or None, count) for month, count in month_counts.items()]
         elif len(view.values(facet.column)) > 1:
-            counts = _value_counts(view, facet.column, counted[facet.key], facet.multi)
+            counts = value_counts(view, facet.column, counted[facet.key], facet.multi)
         else:
             continue
         if facet.order == "count":

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import build_small_index
-from search.analytics import choose_period, g2, terms, trends
+from search.analytics import choose_period, g2, mentions, terms, trends
 from search.cli import main
 from search.request import SearchRequest
 
@@ -216,3 +216,24 @@ def test_cli_trends_and_terms(analytics):
     assert words.exit_code == 0 and "الطائرات الورقية" in words.output
     as_json = json.loads(runner.invoke(main, ["terms", "مسيرات العودة", "--json", *index]).output)
     assert as_json["foreground"] == 21
+
+
+def test_who_and_where_of_a_coverage_counts_the_articles_with_every_word(tmp_path):
+    """A two-word query also finds articles with one of its words (ranked after); what the
+    coverage mentions is counted over the articles with both, as its terms are."""
+    engine = build_small_index(tmp_path, [
+        {"id": "m1", "text": "انطلقت مسيرات العودة قرب السياج شرق غزة"},
+        {"id": "m2", "text": "مسيرات العودة تتواصل في غزة للأسبوع العاشر"},
+        {"id": "o1", "text": "العودة القوية للفريق في مدريد بعد الإصابة"},
+        {"id": "o2", "text": "العودة إلى الدوري في مدريد الأسبوع المقبل"},
+        {"id": "o3", "text": "العودة المنتظرة للنجم إلى مدريد"},
+    ])
+    request = SearchRequest(q="مسيرات العودة")
+    everything = {f["value"]: f["count"] for f in engine.search(request).facets["place"]}
+    assert everything.get("مدريد") == 3  # the search's facets count every match
+    count, every_word, found = mentions(engine, request)
+    assert count == 2 and every_word
+    assert {f["value"]: f["count"] for f in found["place"]} == {"غزة": 2}
+    # No article with every word: every match counts, and the page says which it counted.
+    count, every_word, found = mentions(engine, SearchRequest(q="مسيرات مدريد"))
+    assert count == 5 and not every_word and {f["value"] for f in found["place"]} == {"غزة", "مدريد"}

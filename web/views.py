@@ -10,7 +10,7 @@ from markupsafe import Markup
 from search.errors import BadRequest, BahthError, NotFound, RateLimited
 from search.facets import BY_KEY, ENTITY_FACETS
 from search.request import MAX_PER_PAGE, SearchRequest, parse_int
-from search.analytics import MAX_SERIES, PERIODS, TERMS, terms, trends
+from search.analytics import MAX_SERIES, PERIODS, TERMS, mentions, terms, trends
 from web.charts import Line, legend, line_chart
 from web.downloads import download, download_format
 from web.format import PERIOD_LABELS, period_name
@@ -226,9 +226,9 @@ def trends_page():
 def terms_page():
     search_request, problems = _page_request()
     result = terms(_engine(), search_request) if search_request.q else None
-    found = _engine().search(search_request, highlight=False) if search_request.q else None
-    page = render_template("terms.html", result=result, facets=found.facets if found else {},
-                           total=found.total if found else 0, q=search_request.q, request_=search_request,
+    counted, every_word, facets = mentions(_engine(), search_request) if search_request.q else (0, False, {})
+    page = render_template("terms.html", result=result, facets=facets, every_word=every_word,
+                           total=counted, q=search_request.q, request_=search_request,
                            errors=problems, shared_args=_shared_args(),
                            LABELS={key: BY_KEY[key].label for key in ENTITY_FACETS})
     return page, 400 if problems else 200
