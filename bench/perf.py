@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import http.client
 import json
 import shutil
 import os
@@ -128,9 +129,10 @@ def our_latency(index_dir: Path, queries: list[str]) -> dict[str, float]:
     return {**percentiles(times), "n": len(times)}
 
 
-def api_latency(index_dir: Path, classes: dict[str, list[str]]) -> dict[str, dict]:
+def api_latency(index_dir: Path, classes: dict[str, list[str]]) -> tuple[dict[str, dict], dict[str, dict]]:
     """/api/search over HTTP with snippets (top 10), one request after the other, against
-    the production server."""
+    the production server: each request on a new connection (urllib), and all on one
+    kept-alive connection (as an API client with a session sends them)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     bahth = Path(sys.executable).parent / "bahth"
@@ -139,18 +141,30 @@ def api_latency(index_dir: Path, classes: dict[str, list[str]]) -> dict[str, dic
                                "--rate-limit", "0", "--time-limit", "60"], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until_up(url, server, log.name)
-        out = {}
+        fresh, kept = {}, {}
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def on_kept_connection(path: str) -> None:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status}")
+
         for name, queries in classes.items():
-            paths = [f"{url}/api/search?{urllib.parse.urlencode({'q': q})}" for q in queries]
+            paths = [f"/api/search?{urllib.parse.urlencode({'q': q})}" for q in queries]
             for path in paths:  # warm-up pass
-                urllib.request.urlopen(path, timeout=60).read()
-            times = []
-            for path in paths:
-                started = time.perf_counter()
-                urllib.request.urlopen(path, timeout=60).read()
-                times.append((time.perf_counter() - started) * 1000)
-            out[name] = {**percentiles(times), "n": len(times)}
-        return out
+                urllib.request.urlopen(url + path, timeout=60).read()
+            for out, send in ((fresh, lambda path: urllib.request.urlopen(url + path, timeout=60).read()),
+                              (kept, on_kept_connection)):
+                times = []
+                for path in paths:
+                    started = time.perf_counter()
+                    send(path)
+                    times.append((time.perf_counter() - started) * 1000)
+                out[name] = {**percentiles(times), "n": len(times)}
+        connection.close()
+        return fresh, kept
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -202,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         report["bahth_query_ms"] = {name: our_latency(ours_dir, qs) for name, qs in classes.items()}
         save()
     if "bahth_api_ms" not in report:
-        report["bahth_api_ms"] = api_latency(ours_dir, classes)
+        report["bahth_api_ms"], report["bahth_api_keepalive_ms"] = api_latency(ours_dir, classes)
         save()
 
     if args.lucene:
@@ -251,8 +265,9 @@ def print_table(report: dict) -> None:
         print(f"| {label} | {ours[key]} | {other if other is not None else '—'} | "
               f"{ratio(ours[key], other) if other else '—'} |")
     print(f"| indexing peak RSS MB | {ours['peak_rss_mb']} | — | — |")
-    for label, key in (("engine, no snippets", "bahth_query_ms"), ("API over HTTP, snippets", "bahth_api_ms")):
-        for name, mine in report[key].items():
+    for label, key in (("engine, no snippets", "bahth_query_ms"), ("API over HTTP, snippets", "bahth_api_ms"),
+                       ("API, kept-alive connection, snippets", "bahth_api_keepalive_ms")):
+        for name, mine in report.get(key, {}).items():
             other = (report.get("lucene_query_ms") or {}).get(name)
             for p in ("p50", "p95", "p99"):
                 print(f"| {name} queries, {label}, {p} ms (n={mine['n']}; Lucene raw top 100) | {mine[p]} | "

@@ -8,6 +8,7 @@ the marks is HTML-escaped; ``<mark>`` is the only markup that comes out.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,15 +84,16 @@ def _inside_token(text: str, start: int) -> bool:
 
 
 def _render(text: str, spans: list[tuple[int, int, str]], start: int, end: int) -> Markup:
+    """``text[start:end]`` escaped, with the spans inside it marked (built as plain
+    strings, every piece escaped, and made Markup once)."""
     out, cursor = [], start
     for s, e, _ in spans:
         if s < start or e > end:
             continue
-        out.append(escape(text[cursor:s]))
-        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        out += (html.escape(text[cursor:s], quote=True), "<mark>", html.escape(text[s:e], quote=True), "</mark>")
         cursor = e
-    out.append(escape(text[cursor:end]))
-    return Markup("").join(out)
+    out.append(html.escape(text[cursor:end], quote=True))
+    return Markup("".join(out))
 
 
 def _best_window(spans: list[tuple[int, int, str]], width: int) -> tuple[int, int]:

@@ -25,6 +25,8 @@ def test_perf_bench_runs_without_lucene(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["records"] == 60 and report["bahth_index"]["docs"] == 60  # copies get new ids
     assert set(report["bahth_query_ms"]) == {"short", "headline", "phrase"}
+    for key in ("bahth_api_ms", "bahth_api_keepalive_ms"):  # new connections, one kept alive
+        assert {name: row["n"] for name, row in report[key].items()} == {"short": 5, "headline": 5, "phrase": 5}
     assert report["server"]["errors"] == {}
 
 
