@@ -248,7 +248,8 @@ class ArrayPool:
     the pool itself, which :meth:`search.codec.ArrayFieldWriter.add_postings` recognises)."""
 
     def __init__(self, field_lengths: Callable[[str], np.ndarray]):
-        self._parts: dict[str, list[tuple[np.ndarray, FieldPostings, np.ndarray]]] = {}
+        #: per field, per batch: (term number, document, tf, position count, positions)
+        self._parts: dict[str, list[tuple[np.ndarray, ...]]] = {}
         self._vocabulary: dict[str, dict[bytes, int]] = {}
         self._field_lengths = field_lengths  # per document of the segment, by field
         self.fieldnames: set[str] = set()
@@ -261,7 +262,10 @@ class ArrayPool:
         if not keep.all():
             postings = _only(postings, keep)
         new_doc = np.cumsum(keep) - 1 + first_doc
-        self._parts.setdefault(name, []).append((numbers[postings.term], postings, new_doc[postings.doc]))
+        # Kept until the commit in 32 bits (a segment's numbers fit): half the memory of a build.
+        self._parts.setdefault(name, []).append(tuple(a.astype(np.int32) for a in (
+            numbers[postings.term], new_doc[postings.doc], postings.tf, postings.position_count,
+            postings.positions)))
         self.fieldnames.add(name)
 
     def add_terms(self, name: str, terms: list[str], first_doc: int) -> None:
@@ -287,10 +291,8 @@ class ArrayPool:
             if not used.all():  # words only a dropped duplicate had: no postings, no lexicon entry
                 terms = [t for t, u in zip(terms, used.tolist()) if u]
                 term = (np.cumsum(used) - 1)[term]
-            doc = np.concatenate([p[2] for p in parts])
-            tf = np.concatenate([p[1].tf for p in parts])
-            count = np.concatenate([p[1].position_count for p in parts])
-            positions = np.concatenate([p[1].positions for p in parts])
+            doc, tf, count, positions = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
+            parts.clear()  # (this field's batches are no longer needed)
             order = np.argsort(term, kind="stable")  # batches come in document order
             positions = positions[_gather_runs(count, order)]
             term, doc, tf, count = term[order], doc[order], tf[order], count[order]
@@ -313,15 +315,17 @@ def _only(postings: FieldPostings, keep: np.ndarray) -> FieldPostings:
 
 
 def _gather_runs(counts: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Indices that reorder runs (run ``i`` has ``counts[i]`` items) into ``order``."""
-    starts = np.zeros(len(counts) + 1, np.int64)
+    """Indices that reorder runs (run ``i`` has ``counts[i]`` items) into ``order`` (in 32
+    bits when they fit: these arrays are as long as a segment's positions)."""
+    total = int(counts.sum())
+    index = np.int32 if total < 2**31 else np.int64
+    starts = np.zeros(len(counts) + 1, index)
     np.cumsum(counts, out=starts[1:])
     reordered = counts[order]
-    total = int(reordered.sum())
-    run_of = np.repeat(np.arange(len(order)), reordered)
-    new_starts = np.zeros(len(order) + 1, np.int64)
+    run_of = np.repeat(np.arange(len(order), dtype=index), reordered)
+    new_starts = np.zeros(len(order) + 1, index)
     np.cumsum(reordered, out=new_starts[1:])
-    return starts[order][run_of] + np.arange(total) - new_starts[run_of]
+    return starts[order][run_of] + np.arange(total, dtype=index) - new_starts[run_of]
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

@@ -89,26 +89,45 @@ def pack_groups(values: np.ndarray, starts: np.ndarray, widths: np.ndarray | Non
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
     out = np.zeros(int(offsets[-1]), np.uint8)
-    if len(values):
-        group = np.repeat(np.arange(len(counts)), counts)
-        index = np.arange(len(values)) - starts[group]
-        width = widths[group]
-        plain = width != ESCAPED
-        destination = offsets[group] + index * np.where(plain, width, 1)
-        for byte in range(4):
-            wide = plain & (width > byte)
-            out[destination[wide] + byte] = (values[wide] >> np.uint32(8 * byte)) & np.uint32(0xFF)
-        escaped = ~plain
-        out[destination[escaped]] = np.minimum(values[escaped], _ESCAPE)
-        exception = escaped & (values >= _ESCAPE)
-        if exception.any():
-            running = np.cumsum(exception)
-            before = np.concatenate(([0], running))[starts[:-1]]  # exceptions before each group
-            rank = running - 1 - before[group]
-            at = (offsets[group] + counts[group] + 4 * rank)[exception]
-            for byte in range(4):
-                out[at + byte] = (values[exception] >> np.uint32(8 * byte)) & np.uint32(0xFF)
+    first = 0
+    while first < len(counts):  # whole groups, about PACK_CHUNK values at a time
+        last = max(int(np.searchsorted(starts, starts[first] + PACK_CHUNK, side="right")) - 1, first + 1)
+        last = min(last, len(counts))
+        _pack_into(out, values, starts, offsets, widths, counts, first, last)
+        first = last
     return out, offsets, widths
+
+
+#: pack_groups fills its output this many values at a time: its temporaries (several
+#: 8-byte arrays as long as the values) stay bounded on a segment's millions of positions.
+PACK_CHUNK = 1 << 22
+
+
+def _pack_into(out, values, starts, offsets, widths, counts, first: int, last: int) -> None:
+    """Groups ``first`` to ``last`` (excluded) of :func:`pack_groups`, written into ``out``."""
+    base = int(starts[first])
+    chunk = values[base:int(starts[last])]
+    if not len(chunk):
+        return
+    group = np.repeat(np.arange(first, last), counts[first:last])
+    index = np.arange(len(chunk)) - (starts[group] - base)
+    width = widths[group]
+    plain = width != ESCAPED
+    destination = offsets[group] + index * np.where(plain, width, 1)
+    for byte in range(4):
+        wide = plain & (width > byte)
+        out[destination[wide] + byte] = (chunk[wide] >> np.uint32(8 * byte)) & np.uint32(0xFF)
+    escaped = ~plain
+    out[destination[escaped]] = np.minimum(chunk[escaped], _ESCAPE)
+    exception = escaped & (chunk >= _ESCAPE)
+    if exception.any():
+        running = np.cumsum(exception)
+        # exceptions in this chunk before each of its groups
+        before = np.concatenate(([0], running))[starts[first:last] - base]
+        rank = running - 1 - before[group - first]
+        at = (offsets[group] + counts[group] + 4 * rank)[exception]
+        for byte in range(4):
+            out[at + byte] = (chunk[exception] >> np.uint32(8 * byte)) & np.uint32(0xFF)
 
 
 def unpack(data, width: int, count: int | None = None, offset: int = 0) -> np.ndarray:

@@ -161,3 +161,25 @@ def test_the_highlighter_finds_exactly_the_tokens_that_match(text, query):
     compiled = compile_query(query)
     assert _spans(text, compiled.terms, compiled.prefixes) == _spans_token_by_token(text, compiled.terms,
                                                                                    compiled.prefixes)
+
+
+@FAST
+@given(GROUPS, st.booleans(), st.integers(1, 30))
+def test_packing_in_chunks_writes_the_same_bytes(groups, escapes, chunk):
+    """pack_groups fills its output a few groups at a time (search.codec.PACK_CHUNK values):
+    any chunk size gives the bytes of one pass over everything."""
+    import numpy as np
+
+    from search import codec
+
+    values = np.array([v for g in groups for v in g], np.int64)
+    starts = np.zeros(len(groups) + 1, np.int64)
+    np.cumsum([len(g) for g in groups], out=starts[1:])
+    whole = codec.pack_groups(values, starts, escapes=escapes)
+    kept = codec.PACK_CHUNK
+    codec.PACK_CHUNK = chunk
+    try:
+        chunked = codec.pack_groups(values, starts, escapes=escapes)
+    finally:
+        codec.PACK_CHUNK = kept
+    assert all(np.array_equal(a, b) for a, b in zip(whole, chunked))
