@@ -782,8 +782,12 @@ class StemsColumn(_ArrayColumn):
             docs = np.concatenate(self._docs) if self._docs else np.zeros(0, np.int64)
             stems = np.concatenate(self._stems) if self._stems else np.zeros(0, np.int64)
             counts = np.concatenate(self._counts) if self._counts else np.zeros(0, np.int64)
-            # Numbered by how many documents use them, most used first: most gaps are small.
-            by_use = np.lexsort((np.arange(len(self._numbers)), -np.bincount(stems, minlength=len(self._numbers))))
+            # Numbered by how many documents use them, most used first: most gaps are small;
+            # ties in the stems' order, so that the same articles always give the same file.
+            names = np.array(list(self._numbers), dtype=object)
+            alphabetical = np.empty(len(names), np.int64)
+            alphabetical[np.argsort(names, kind="stable")] = np.arange(len(names))
+            by_use = np.lexsort((alphabetical, -np.bincount(stems, minlength=len(self._numbers))))
             rank = np.empty(len(by_use), np.int64)
             rank[by_use] = np.arange(len(by_use))
             stems = rank[stems]
