@@ -33,6 +33,7 @@ import os
 import pickle
 import struct
 import zlib
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
@@ -180,43 +181,70 @@ class ArrayTermInfo(whoosh3.W3TermInfo):
         return info
 
 
+@dataclass
+class _PendingTerms:
+    """Terms of Whoosh's posting-at-a-time path not yet encoded, their postings flat."""
+
+    terms: list = field(default_factory=list)
+    ends: list = field(default_factory=list)  # per term: where its postings end
+    docs: list = field(default_factory=list)
+    tfs: list = field(default_factory=list)
+    lengths: list = field(default_factory=list)
+    counts: list = field(default_factory=list)  # per posting: its number of positions
+    positions: list = field(default_factory=list)
+
+
 class ArrayFieldWriter(whoosh3.W3FieldWriter):
     """Writes the postings of each field with the array encoder. Takes a whole field at
-    once (:meth:`add_arrays`) or Whoosh's calls one posting at a time (buffered per
-    term, encoded when the term ends)."""
+    once (:meth:`add_arrays`) or Whoosh's calls one posting at a time (gathered term after
+    term and encoded many terms at once: numpy costs too much per call for a term at a time)."""
+
+    #: Whoosh's path encodes its gathered terms when they hold this many postings.
+    FLUSH_POSTINGS = 1 << 20
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
         self._posfile = self._create_file(BahthCodec.POSITIONS_EXT)
         self._posfile.write(b"BPS1")  # (offset 0 never holds a term's positions)
-        self._buffer: tuple[list, list, list, list] | None = None
+        self._pending = _PendingTerms()
 
     # Whoosh's path: one posting at a time (updates, merges).
     def start_field(self, fieldname, fieldobj):
         super().start_field(fieldname, fieldobj)
         self._postwriter = None  # no W3 postings writer: ours below
+        self._pending = _PendingTerms()
 
     def start_term(self, btext):
         self._btext = btext
-        self._buffer = ([], [], [], [])
+        self._pending.terms.append(btext)
 
     def add(self, docnum, weight, vbytes, length):
-        docs, tfs, positions, lengths = self._buffer
-        docs.append(docnum)
-        tfs.append(int(weight))
-        lengths.append(length or 0)
-        if self._btext.startswith(EXACT_PREFIX):
-            positions.append(())
-        else:
-            positions.append(self._format.decode_positions(vbytes) if vbytes else ())
+        pending = self._pending
+        pending.docs.append(docnum)
+        pending.tfs.append(int(weight))
+        pending.lengths.append(length or 0)
+        found = () if self._btext.startswith(EXACT_PREFIX) or not vbytes else self._format.decode_positions(vbytes)
+        pending.counts.append(len(found))
+        pending.positions.extend(found)
 
     def finish_term(self):
-        docs, tfs, positions, lengths = self._buffer
-        flat = [p for posting in positions for p in posting]
-        self._write_terms([self._btext], np.array([0, len(docs)]), np.array(docs, np.int64),
-                          np.array(tfs, np.int64), np.array(flat, np.int64),
-                          np.array([len(p) for p in positions], np.int64), np.array(lengths, np.int64))
-        self._buffer = None
+        pending = self._pending
+        pending.ends.append(len(pending.docs))
+        if len(pending.docs) >= self.FLUSH_POSTINGS:
+            self._flush()
+
+    def finish_field(self):
+        self._flush()
+        super().finish_field()
+
+    def _flush(self) -> None:
+        pending = self._pending
+        if pending.terms:
+            as_array = lambda values: np.array(values, np.int64)  # noqa: E731
+            self._write_terms(pending.terms, as_array([0] + pending.ends), as_array(pending.docs),
+                              as_array(pending.tfs), as_array(pending.positions), as_array(pending.counts),
+                              as_array(pending.lengths))
+        self._pending = _PendingTerms()
 
     def add_postings(self, schema, lengths, items):
         """Whoosh's segment writer hands over its pool's postings at commit: a bulk pool

@@ -267,3 +267,23 @@ def test_the_same_articles_always_give_the_same_index_files(tmp_path):
 
     first, second = build("a", "1"), build("b", "2")
     assert len(first) > 10 and first == second
+
+
+def test_an_index_grown_by_updates_answers_as_a_rebuilt_one(tmp_path, monkeypatch):
+    """Updates write postings through Whoosh's posting-at-a-time path, gathered and encoded
+    many terms at once (here a few postings at a time, to cross several flushes)."""
+    from search.codec import ArrayFieldWriter
+
+    monkeypatch.setattr(ArrayFieldWriter, "FLUSH_POSTINGS", 7)
+    words = ["حماس", "الجهاد", "القاهرة", "غزة", "اجتماع", "وفد", "التهدئة", "المقاومة", "مصر", "قطر"]
+    news = tmp_path / "news.jsonl"
+    news.write_text("".join(record(f"n{i}", " ".join(words[(i * k) % len(words)] for k in range(1, 8)) +
+                                   f" خبر رقم {i}") + "\n" for i in range(40)), "utf-8")
+    build_index([SEEDS_DIR], tmp_path / "grown")
+    assert build_index([news], tmp_path / "grown").indexed == 40  # an update of the seeds' index
+    build_index([SEEDS_DIR, news], tmp_path / "rebuilt", rebuild=True)
+    grown, rebuilt = Engine(tmp_path / "grown"), Engine(tmp_path / "rebuilt")
+    for q in ["حماس", "الجهاد القاهرة", '"وفد التهدئة"', "غزة -قطر", "المقاو*", "القسام"]:
+        a, b = (e.search(SearchRequest(q=q, collapse=False, per_page=50)) for e in (grown, rebuilt))
+        assert a.total == b.total > 0
+        assert [(h.id, round(h.score, 6)) for h in a.hits] == [(h.id, round(h.score, 6)) for h in b.hits]
