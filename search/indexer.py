@@ -311,7 +311,7 @@ class Progress(Protocol):
 
 #: An update bringing at least this many articles, and more than the index holds, is worth
 #: a word: updates go article by article through Whoosh's writer (85k articles into the
-#: seeds' index: 9.5 min, against 1 min for a rebuild of them all).
+#: seeds' index: 7 min, against 1 min for a rebuild of them all).
 LARGE_UPDATE = 10_000
 
 
