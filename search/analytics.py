@@ -140,8 +140,7 @@ def trends(engine: Engine, queries: list[str], request: SearchRequest, by: str |
         found.append(selection.listed)
         bases.append(_everything_from(engine, request, query, deadline))
         warnings += selection.notices
-    view = engine._view()
-    ordinals = _ordinals(view)
+    ordinals = _ordinals(selection.view)
     dated = [ordinals[docs][ordinals[docs] >= 0] for docs in found]
     every = np.concatenate(dated) if dated else np.zeros(0, np.int64)
     if by is None:
@@ -249,14 +248,13 @@ def mentions(engine: Engine, request: SearchRequest) -> tuple[int, bool, dict[st
     draws from), or of every match when none has them all; with the number of those
     articles and whether they are the ones with every word."""
     selection = engine.select(_with_query(request, request.q))
-    every = bool(len(selection.every_word)) and selection.kind != "all"
-    docs = selection.every_word if every else selection.docs
+    docs = selection.listed
     found = {}
     for key in ENTITY_FACETS:
         counts = value_counts(selection.view, BY_KEY[key].column, docs, multi=True)
         found[key] = [{"value": value, "count": count}
                       for value, count in sorted(counts, key=lambda kv: (-kv[1], kv[0] or ""))]
-    return len(docs), every, found
+    return len(docs), selection.kind != "all" and len(selection.every_word) > 0, found
 
 
 def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: str = "g2") -> Terms:
@@ -271,9 +269,8 @@ def terms(engine: Engine, request: SearchRequest, limit: int = TERMS, scorer: st
     deadline = Deadline(engine.time_limit)
     selection = engine.select(_with_query(request, request.q), deadline)
     view = selection.view
-    if len(selection.every_word) and selection.kind != "all":
-        # (what the query is about is in the articles with all of its words, when there are some)
-        selection = dataclasses.replace(selection, docs=selection.every_word)
+    # (what the query is about is in the articles with all of its words, when there are some)
+    selection = dataclasses.replace(selection, docs=selection.listed)
     docnums = [d for _, d in engine.ranked(selection, FOREGROUND)] if not selection.compiled.empty else \
         selection.docs[-FOREGROUND:].tolist()
     size, archive = len(docnums), view.count
@@ -343,26 +340,26 @@ def _foreground_counts(view, docnums: list[int], deadline: Deadline):
         deadline.check()
         stored = view.stored(docnum)
         seen_words, seen_pairs = set(), set()
-        for text in (stored.get("body", ""),):  # (the archive's counts are of bodies too)
-            previous = None
-            end = 0
-            for match in TOKEN_PATTERN.finditer(text):
-                token = match.group()
-                if _BREAK.search(text, end, match.start()):
-                    previous = None  # (a phrase does not run across punctuation)
-                end = match.end()
-                terms = ANALYZER.token_terms(token)
-                if not terms or normalize(token) in STOPWORDS or len(terms[0]) < 3 or not terms[0].isalpha():
-                    previous = None  # (a phrase does not span a function word or a number)
-                    continue
-                stem, shown = terms[0], _as_written(token)
-                written.setdefault(stem, Counter())[shown] += 1
-                seen_words.add(stem)
-                if previous is not None:
-                    pair = (previous[0], stem)
-                    seen_pairs.add(pair)
-                    written.setdefault(pair, Counter())[f"{previous[1]} {shown}"] += 1
-                previous = (stem, shown)
+        text = stored.get("body", "")  # (the archive's counts are of bodies too)
+        previous = None
+        end = 0
+        for match in TOKEN_PATTERN.finditer(text):
+            token = match.group()
+            if _BREAK.search(text, end, match.start()):
+                previous = None  # (a phrase does not run across punctuation)
+            end = match.end()
+            terms = ANALYZER.token_terms(token)
+            if not terms or normalize(token) in STOPWORDS or len(terms[0]) < 3 or not terms[0].isalpha():
+                previous = None  # (a phrase does not span a function word or a number)
+                continue
+            stem, shown = terms[0], _as_written(token)
+            written.setdefault(stem, Counter())[shown] += 1
+            seen_words.add(stem)
+            if previous is not None:
+                pair = (previous[0], stem)
+                seen_pairs.add(pair)
+                written.setdefault(pair, Counter())[f"{previous[1]} {shown}"] += 1
+            previous = (stem, shown)
         words.update(seen_words)
         phrases.update(seen_pairs)
     return words, phrases, written
