@@ -308,12 +308,16 @@ class IndexView:
     def code_lists(self, name: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The codes of documents in a column of several values per document (places,
         people, organizations), as (position in ``docs``, code) arrays."""
+        sizes, codes = self._gathered(name, docs)
+        return np.repeat(np.arange(len(docs)), sizes), codes
+
+    def _gathered(self, name: str, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(how many codes each of ``docs`` holds, their codes one document after the other)."""
         offsets, codes = self.state.lists[name]
-        starts, ends = offsets[docs], offsets[docs + 1]
-        sizes = ends - starts
-        owner = np.repeat(np.arange(len(docs)), sizes)
-        at = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.repeat(starts, sizes)
-        return owner, codes[at]
+        starts = offsets[docs]
+        sizes = offsets[docs + 1] - starts
+        before = np.cumsum(sizes) - sizes  # where each document's codes go in the gathered run
+        return sizes, codes[np.arange(int(sizes.sum())) + np.repeat(starts - before, sizes)]
 
     def code_counts(self, name: str, docs: np.ndarray) -> np.ndarray:
         """How many of ``docs`` hold each code of a column of several values per document.
@@ -322,12 +326,7 @@ class IndexView:
         mask of the documents, which reads the whole column once without sorting."""
         size = len(self.values(name))
         if len(docs) * 4 < self.size:
-            offsets, codes = self.state.lists[name]
-            starts = offsets[docs]
-            sizes = offsets[docs + 1] - starts
-            before = np.cumsum(sizes) - sizes  # where each document's values go in the gathered run
-            at = np.arange(int(sizes.sum())) + np.repeat(starts - before, sizes)
-            return np.bincount(codes[at], minlength=size)
+            return np.bincount(self._gathered(name, docs)[1], minlength=size)
 
         def invert():
             offsets, codes = self.state.lists[name]
