@@ -258,9 +258,9 @@ class ArrayPool:
         """A batch's postings of field ``name``; ``keep`` says which of its documents are
         indexed (a duplicate id is not), numbered from ``first_doc`` in the segment."""
         vocabulary = self._vocabulary.setdefault(name, {})
-        numbers = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in postings.terms], np.int64)
         if not keep.all():
             postings = _only(postings, keep)
+        numbers = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in postings.terms], np.int64)
         new_doc = np.cumsum(keep) - 1 + first_doc
         # Kept until the commit in 32 bits (a segment's numbers fit): half the memory of a build.
         self._parts.setdefault(name, []).append(tuple(a.astype(np.int32) for a in (
@@ -287,10 +287,6 @@ class ArrayPool:
             rank = np.empty(len(terms), np.int64)
             rank[[vocabulary[t] for t in terms]] = np.arange(len(terms))
             term = rank[np.concatenate([p[0] for p in parts])]
-            used = np.bincount(term, minlength=len(terms)) > 0
-            if not used.all():  # words only a dropped duplicate had: no postings, no lexicon entry
-                terms = [t for t, u in zip(terms, used.tolist()) if u]
-                term = (np.cumsum(used) - 1)[term]
             doc, tf, count, positions = (np.concatenate([p[i] for p in parts]) for i in range(1, 5))
             parts.clear()  # (this field's batches are no longer needed)
             order = np.argsort(term, kind="stable")  # batches come in document order
@@ -306,10 +302,14 @@ class ArrayPool:
 
 
 def _only(postings: FieldPostings, keep: np.ndarray) -> FieldPostings:
-    """The postings of the kept documents only."""
+    """The postings of the kept documents only, and only the terms they use (a word only
+    a dropped duplicate had gets no lexicon entry)."""
     posting_kept = keep[postings.doc]
-    return FieldPostings(postings.terms, postings.term[posting_kept], postings.doc[posting_kept],
-                         postings.tf[posting_kept], postings.position_count[posting_kept],
+    term = postings.term[posting_kept]
+    used = np.bincount(term, minlength=len(postings.terms)) > 0
+    return FieldPostings([t for t, u in zip(postings.terms, used.tolist()) if u], (np.cumsum(used) - 1)[term],
+                         postings.doc[posting_kept], postings.tf[posting_kept],
+                         postings.position_count[posting_kept],
                          postings.positions[np.repeat(posting_kept, postings.position_count)],
                          postings.lengths[keep])
 
