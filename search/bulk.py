@@ -29,7 +29,7 @@ import numpy as np
 from search import grams
 from search.analysis import ANALYZER, EXACT_MARK, STOPWORDS, TOKEN_PATTERN
 from search.arabic import normalize
-from search.codec import STORED_BLOCK, BahthCodec, stored_blocks
+from search.codec import STORED_BLOCK, BahthCodec, run_indices, stored_blocks
 from search.entities import KINDS, gazetteer, word_keys
 from search.ingest import Document, InOrder, Raw, Skip, parse
 from search.periods import day_number
@@ -317,15 +317,10 @@ def _only(postings: FieldPostings, keep: np.ndarray) -> FieldPostings:
 def _gather_runs(counts: np.ndarray, order: np.ndarray) -> np.ndarray:
     """Indices that reorder runs (run ``i`` has ``counts[i]`` items) into ``order`` (in 32
     bits when they fit: these arrays are as long as a segment's positions)."""
-    total = int(counts.sum())
-    index = np.int32 if total < 2**31 else np.int64
+    index = np.int32 if int(counts.sum()) < 2**31 else np.int64
     starts = np.zeros(len(counts) + 1, index)
     np.cumsum(counts, out=starts[1:])
-    reordered = counts[order]
-    run_of = np.repeat(np.arange(len(order), dtype=index), reordered)
-    new_starts = np.zeros(len(order) + 1, index)
-    np.cumsum(reordered, out=new_starts[1:])
-    return starts[order][run_of] + np.arange(total, dtype=index) - new_starts[run_of]
+    return run_indices(starts[order], counts[order], index)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

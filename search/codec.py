@@ -157,6 +157,14 @@ def undelta(gaps: np.ndarray) -> np.ndarray:
     return np.cumsum(gaps, dtype=np.int64)
 
 
+def run_indices(starts: np.ndarray, sizes: np.ndarray, dtype=np.int64) -> np.ndarray:
+    """The indices of runs laid one after the other: ``starts[i]`` to ``starts[i] +
+    sizes[i] - 1`` for every run ``i`` (to gather runs from a flat array, or to place them)."""
+    starts, sizes = np.asarray(starts).astype(dtype, copy=False), np.asarray(sizes).astype(dtype, copy=False)
+    before = np.cumsum(sizes, dtype=dtype) - sizes  # where each run begins in the output
+    return np.arange(int(sizes.sum()), dtype=dtype) + np.repeat(starts - before, sizes)
+
+
 # --- writing -----------------------------------------------------------------------
 
 class ArrayTermInfo(whoosh3.W3TermInfo):
@@ -358,11 +366,8 @@ def _group_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 def _scatter(out: np.ndarray, destinations: np.ndarray, data: np.ndarray, offsets: np.ndarray) -> None:
     """Copy group ``g`` of ``data`` (``offsets[g]:offsets[g+1]``) to ``out[destinations[g]:]``."""
-    sizes = np.diff(offsets)
-    if not len(data):
-        return
-    group = np.repeat(np.arange(len(sizes)), sizes)
-    out[destinations[group] + np.arange(len(data)) - offsets[group]] = data
+    if len(data):
+        out[run_indices(destinations, np.diff(offsets))] = data
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -414,10 +419,9 @@ class ArrayTermsReader(whoosh3.W3TermsReader):
             if info.pos_length else np.zeros(0, np.uint8)
         if chosen is not None:
             tfs = tfs[chosen]
-            starts = ends[chosen]
+            gaps = gaps[run_indices(ends[chosen], tfs)]
             ends = np.zeros(len(tfs) + 1, np.int64)
             np.cumsum(tfs, out=ends[1:])
-            gaps = gaps[np.arange(ends[-1]) + np.repeat(starts - ends[:-1], tfs)]
         gaps = gaps.astype(np.int64)
         # Undo the per-posting deltas: a running sum that restarts at every posting.
         running = np.cumsum(gaps)
@@ -864,9 +868,7 @@ class StemsColumn(_ArrayColumn):
             if self._mapped is False:
                 return np.frombuffer(b"".join(self._dbfile.get(self._basepos + int(a), int(b - a))
                                               for a, b in zip(starts.tolist(), ends.tolist())), np.uint8)
-            sizes = ends - starts
-            before = np.cumsum(sizes) - sizes
-            return self._mapped[np.arange(int(sizes.sum())) + np.repeat(self._basepos + starts - before, sizes)]
+            return self._mapped[run_indices(self._basepos + starts, ends - starts)]
 
         @property
         def table(self) -> list[str]:

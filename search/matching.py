@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 from whoosh import query as wq
 
+from search.codec import run_indices
 from search.errors import QueryTimeout
 from search.querylang import PublishedIn
 from search.ranking import K1
@@ -118,8 +119,7 @@ def phrase_scores(view: IndexView, phrase: wq.Phrase) -> Scores:
         chosen = np.searchsorted(docs, candidates)  # the postings of the candidates
         counts = tfs[chosen]
         run = np.repeat(np.arange(len(chosen)), counts)
-        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        keys = candidates[run] * _SHIFT + (positions[ends[chosen][run] + within] - shift + len(parts))
+        keys = candidates[run] * _SHIFT + (positions[run_indices(ends[chosen], counts)] - shift + len(parts))
         common = keys if common is None else np.intersect1d(common, keys)
     matched = np.unique(common // _SHIFT)
     total = np.zeros(len(matched))

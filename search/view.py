@@ -26,7 +26,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.util.numeric import byte_to_length
 
-from search.codec import BahthCodec, CodeColumn, CodesColumn, numeric_array
+from search.codec import BahthCodec, CodeColumn, CodesColumn, numeric_array, run_indices
 from search.entities import KINDS as ENTITY_KINDS
 from search.errors import IndexProblem, IndexUnreadable
 from search.generations import check_schema, live_generation
@@ -316,8 +316,7 @@ class IndexView:
         offsets, codes = self.state.lists[name]
         starts = offsets[docs]
         sizes = offsets[docs + 1] - starts
-        before = np.cumsum(sizes) - sizes  # where each document's codes go in the gathered run
-        return sizes, codes[np.arange(int(sizes.sum())) + np.repeat(starts - before, sizes)]
+        return sizes, codes[run_indices(starts, sizes)]
 
     def code_counts(self, name: str, docs: np.ndarray) -> np.ndarray:
         """How many of ``docs`` hold each code of a column of several values per document.
