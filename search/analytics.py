@@ -118,6 +118,13 @@ class Trends:
     took_ms: float = 0.0
     warnings: list = field(default_factory=list)
 
+    #: The columns of :meth:`rows` (downloads, ``bahth trends --csv``).
+    COLUMNS = ("query", "period", "count", "share")
+
+    def rows(self) -> list[dict]:
+        """One row per query and period."""
+        return [{"query": s.query, **point} for s in self.series for point in s.points]
+
     def to_dict(self) -> dict:
         return {"by": self.by, "series": [s.to_dict() for s in self.series], "took_ms": self.took_ms,
                 "warnings": [w.to_dict() for w in self.warnings]}
@@ -235,6 +242,12 @@ class Terms:
     terms: list[Term]
     took_ms: float = 0.0
     warnings: list = field(default_factory=list)
+
+    #: The columns of :meth:`rows` (downloads, ``bahth terms --csv``).
+    COLUMNS = ("text", "score", "count")
+
+    def rows(self) -> list[dict]:
+        return [t.to_dict() for t in self.terms]
 
     def to_dict(self) -> dict:
         return {"query": self.query, "foreground": self.foreground, "archive": self.archive,

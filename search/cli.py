@@ -324,6 +324,13 @@ def errors_for_the_terminal():
         raise click.ClickException(error.message) from None
 
 
+def _print_csv(rows: list[dict], columns: tuple[str, ...]) -> None:
+    """Rows as CSV on standard output (a missing value is an empty cell)."""
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 @main.command("trends")
 @click.argument("queries", nargs=-1, required=True, metavar="QUERY [QUERY ...]")
 @index_dir_option
@@ -342,12 +349,7 @@ def trends_command(queries, index_dir, by, as_csv, as_json, date_from, date_to, 
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["query", "period", "count", "share"])
-        for series in result.series:
-            for point in series.points:
-                writer.writerow([series.query, point["period"], point["count"],
-                                 "" if point["share"] is None else point["share"]])
+        _print_csv(result.rows(), result.COLUMNS)
         return
     for warning in result.warnings:
         click.echo(f"Note: {warning.message}")
@@ -385,10 +387,7 @@ def terms_command(query, index_dir, limit, scorer, as_csv, as_json, date_from, d
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["text", "score", "count"])
-        for term in result.terms:
-            writer.writerow([term.text, term.score, term.count])
+        _print_csv(result.rows(), result.COLUMNS)
         return
     for warning in result.warnings:
         click.echo(f"Note: {warning.message}")

@@ -177,9 +177,7 @@ def api_trends():
     result = trends(_engine(), _queries(), shared, request.args.get("by") or None)
     if fmt is None:
         return jsonify(result.to_dict())
-    rows = ({"query": s.query, "period": p["period"], "count": p["count"], "share": p["share"]}
-            for s in result.series for p in s.points)
-    return download(rows, ["query", "period", "count", "share"], fmt, "bahth-trends")
+    return download(result.rows(), list(result.COLUMNS), fmt, "bahth-trends")
 
 
 @api_route("/api/terms")
@@ -189,7 +187,7 @@ def api_terms():
     result = terms(_engine(), _request_from_args(), limit, request.args.get("scorer") or "g2")
     if fmt is None:
         return jsonify(result.to_dict())
-    return download((t.to_dict() for t in result.terms), ["text", "score", "count"], fmt, "bahth-terms")
+    return download(result.rows(), list(result.COLUMNS), fmt, "bahth-terms")
 
 
 @page_route("/trends")
