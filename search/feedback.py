@@ -1,4 +1,4 @@
-"""Pseudo-relevance feedback within the top hits (an experiment: see bench/RESULTS.md).
+"""Pseudo-relevance feedback within the top hits (measured and kept: bench/RESULTS.md).
 
 The words the best FEEDBACK_DOCS hits share (their stems, from the ``stems`` column),
 weighted by how much of each hit they make up and how rare they are, are the topic's
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from search.grams import Pairs
-from search.ranking import K1
+from search.ranking import saturation
 from search.view import IndexView
 
 FEEDBACK_DOCS = 10
@@ -57,7 +57,7 @@ def feedback(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str,
     tf = np.zeros((len(docnums), len(chosen)))
     np.add.at(tf, (owner[hit], order[column]), counts[hit])
     norms = view.norms("body")[np.array(docnums)]
-    bm25 = term_idf * tf * (K1 + 1) / (tf + norms[:, None])
+    bm25 = term_idf * saturation(tf, norms[:, None])
     bonus = dict(zip(docnums, (FEEDBACK_WEIGHT * (bm25 * term_weight).sum(axis=1)).tolist()))
     rescored = [(score + bonus[docnum], docnum) for score, docnum in ranked]
     rescored.sort(key=lambda pair: (-pair[0], pair[1]))

@@ -26,7 +26,7 @@ from typing import Iterable
 import numpy as np
 
 from search.analysis import ANALYZER, EXACT_MARK
-from search.ranking import B, K1
+from search.ranking import bm25_idf, length_norm, saturation
 
 GRAM = 3
 #: Weight of the trigram score against the BM25 score (tuned on the dev halves: 0.5–1.5
@@ -105,9 +105,7 @@ def rescore(ranked: list[tuple[float, int]], stems: Iterable[str], index: GramIn
     tf = (running[bounds[1:]] - running[bounds[:-1]]).astype(np.float64)
     average = lengths.sum() / n or 1.0
     df = (tf > 0).sum(axis=0)
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-    norm = K1 * (1 - B + B * lengths / average)
-    bonus = (idf * tf * (K1 + 1) / (tf + norm[:, None])).sum(axis=1)
+    bonus = (bm25_idf(n, df) * saturation(tf, length_norm(lengths, average)[:, None])).sum(axis=1)
     rescored = [(score + GRAM_WEIGHT * extra, docnum) for (score, docnum), extra in zip(ranked, bonus.tolist())]
     rescored.sort(key=lambda pair: (-pair[0], pair[1]))
     return rescored

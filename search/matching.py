@@ -24,7 +24,7 @@ from whoosh import query as wq
 from search.codec import run_indices
 from search.errors import QueryTimeout
 from search.querylang import PublishedIn
-from search.ranking import K1
+from search.ranking import bm25_idf, saturation
 from search.view import IndexView
 
 #: Seconds one search may take before it is abandoned (see :class:`Deadline`).
@@ -98,8 +98,8 @@ def term_scores(view: IndexView, term: wq.Term) -> Scores:
     docs, tfs = view.postings(term.fieldname, term.text)
     if not len(docs):
         return EMPTY
-    factor = term.boost * view.idf(term.fieldname, term.text) * (K1 + 1)
-    return Scores(docs, factor * tfs / (tfs + view.norms(term.fieldname)[docs]))
+    idf = view.idf(term.fieldname, term.text)
+    return Scores(docs, term.boost * idf * saturation(tfs, view.norms(term.fieldname)[docs]))
 
 
 def phrase_scores(view: IndexView, phrase: wq.Phrase) -> Scores:
@@ -125,8 +125,7 @@ def phrase_scores(view: IndexView, phrase: wq.Phrase) -> Scores:
     total = np.zeros(len(matched))
     for word, (docs, tfs, *_) in zip(phrase.words, parts):
         tf = tfs[np.searchsorted(docs, matched)]
-        factor = view.idf(field, word) * (K1 + 1)
-        total += factor * tf / (tf + view.norms(field)[matched])
+        total += view.idf(field, word) * saturation(tf, view.norms(field)[matched])
     return Scores(matched, phrase.boost * total)
 
 
@@ -137,9 +136,7 @@ def published_in(view: IndexView, q: PublishedIn) -> Scores:
     docs = np.flatnonzero((day // 10000 == q.year) & view.live)
     if not len(docs):
         return EMPTY
-    n = len(docs)
-    idf = np.log(1 + (view.count - n + 0.5) / (n + 0.5))
-    return Scores(docs, np.full(n, q.boost * idf))
+    return Scores(docs, np.full(len(docs), q.boost * bm25_idf(view.count, len(docs))))
 
 
 def query_scores(view: IndexView, q: wq.Query, deadline: Deadline) -> Scores:

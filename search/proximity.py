@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.ranking import K1
+from search.ranking import saturation
 from search.view import IndexView
 
 #: Weight of the pair score against the BM25 score (0: off).
@@ -51,7 +51,7 @@ def proximity(view: IndexView, ranked: list[tuple[float, int]], stems: tuple[str
         found = (following > a) & (following - a <= WINDOW)
         counts = np.bincount(np.searchsorted(candidates, a[found] // _SHIFT), minlength=len(candidates))
         idf = min(view.idf("body", first), view.idf("body", second))
-        bonus += idf * counts * (K1 + 1) / (counts + norms)
+        bonus += idf * saturation(counts, norms)
     extra = dict(zip(candidates.tolist(), (PROXIMITY_WEIGHT * bonus).tolist()))
     rescored = [(score + extra[docnum], docnum) for score, docnum in ranked]
     rescored.sort(key=lambda pair: (-pair[0], pair[1]))

@@ -11,8 +11,7 @@ bench/RESULTS.md).
 
 from __future__ import annotations
 
-from math import log
-
+import numpy as np
 from whoosh.scoring import BM25F
 
 #: BM25 constants (Robertson's defaults; Lucene's too).
@@ -25,6 +24,22 @@ COVERAGE_BONUS = 1.0
 COVERAGE_POWER = 2.0
 
 
+def bm25_idf(total, n):
+    """BM25's idf of a term ``n`` of ``total`` documents have (numbers or arrays)."""
+    return np.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+def length_norm(lengths, average):
+    """BM25's denominator term for documents of ``lengths`` (``K1 * (1 - B + B * l / avg)``)."""
+    return K1 * (1 - B + B * lengths / average)
+
+
+def saturation(tf, norm):
+    """BM25's term-frequency part, ``tf * (K1 + 1) / (tf + norm)``: a term's BM25 is its
+    idf times this."""
+    return tf * (K1 + 1) / (tf + norm)
+
+
 class Bm25(BM25F):
     """Whoosh's BM25F with the BM25 idf, ``log(1 + (N - n + 0.5) / (n + 0.5))``.
 
@@ -34,9 +49,7 @@ class Bm25(BM25F):
 
     def idf(self, searcher, fieldname, text):
         parent = searcher.get_parent()
-        n = parent.doc_frequency(fieldname, text)
-        total = parent.doc_count_all()
-        return log(1 + (total - n + 0.5) / (n + 0.5))
+        return float(bm25_idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text)))
 
 
 WEIGHTING = Bm25(B=B, K1=K1)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import heapq
 import threading
 from collections import OrderedDict
-from math import log
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +29,7 @@ from search.codec import BahthCodec, CodeColumn, CodesColumn, numeric_array, run
 from search.entities import KINDS as ENTITY_KINDS
 from search.errors import IndexProblem, IndexUnreadable
 from search.generations import check_schema, live_generation
-from search.ranking import B, K1
+from search.ranking import bm25_idf, length_norm
 from search.schema import TEXT_FIELDS
 
 MEMO_SIZE = 2000
@@ -66,7 +65,7 @@ class IndexState:
         for field in TEXT_FIELDS:
             average = searcher.avg_field_length(field) or 1
             lengths = _LENGTHS[self._joined(perdocs, lambda r: r.lengths(field), np.uint8)]
-            self.norms[field] = K1 * (1 - B + B * lengths / average)
+            self.norms[field] = length_norm(lengths, average)
         self.codes: dict[str, np.ndarray] = {}
         self.values: dict[str, list] = {}
         for name in ("source", "category", "story"):
@@ -254,8 +253,7 @@ class IndexView:
 
     def idf(self, field: str, text: str) -> float:
         """BM25's idf, ``log(1 + (N - n + 0.5) / (n + 0.5))`` (search.ranking)."""
-        n = self.doc_frequency(field, text)
-        return log(1 + (self.size - n + 0.5) / (n + 0.5))
+        return float(bm25_idf(self.size, self.doc_frequency(field, text)))
 
     def norms(self, field: str) -> np.ndarray:
         return self.state.norms[field]
