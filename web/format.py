@@ -180,6 +180,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["category_label"] = category_label
-    app.jinja_env.globals.update(search_url=search_url, changed_url=changed_url, MAX_ROWS=MAX_ROWS, trends_url=trends_url, api_url=api_url, period_name=period_name, PERIOD_LABELS=PERIOD_LABELS, clear_filters=clear_filters, FILTERS=FILTERS, period_range=period_range, toggled=toggled,
-                                 others_label=others_label, copies_label=copies_label, paragraphs=paragraphs, PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN,
-                                 FACET_SHOWN=FACET_SHOWN)
+    app.jinja_env.globals.update(
+        search_url=search_url, changed_url=changed_url, trends_url=trends_url, api_url=api_url,
+        clear_filters=clear_filters, toggled=toggled, period_range=period_range, period_name=period_name,
+        others_label=others_label, copies_label=copies_label, paragraphs=paragraphs,
+        FILTERS=FILTERS, FACET_SHOWN=FACET_SHOWN, MAX_ROWS=MAX_ROWS, PERIOD_LABELS=PERIOD_LABELS,
+        PRESET_LABELS=PRESET_LABELS, UNKNOWN=UNKNOWN)
