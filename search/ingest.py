@@ -205,9 +205,13 @@ def parse(raw: Raw) -> Item:
     if len(raw.data) > MAX_RECORD_BYTES:
         return Skip(raw.where, f"record larger than {MAX_RECORD_BYTES // 2**20} MB")
     try:
-        record = json.loads(raw.data if isinstance(raw.data, str) else decode(raw.data)[0])
+        # (strict=False: a tab or NUL typed raw inside a string is cleaned later, not a lost line)
+        record = json.loads(raw.data if isinstance(raw.data, str) else decode(raw.data)[0], strict=False)
     except (ValueError, UnicodeDecodeError) as error:
         return Skip(raw.where, f"invalid JSON ({error})", not_record=True)
+    if isinstance(record, list):
+        return Skip(raw.where, "a JSON line must be an object, not a list: write one article per line "
+                               "(JSON Lines)", not_record=True)
     if not isinstance(record, dict):
         return Skip(raw.where, "a JSON line must be an object", not_record=True)
     return make_document(record, raw.where)

@@ -187,6 +187,22 @@ def test_nul_bytes_are_dropped_not_indexed(tmp_path):
     assert "\x00" not in docs["b"].body and "بيان" in docs["b"].body
 
 
+def test_raw_control_characters_inside_a_json_string_do_not_lose_the_line(tmp_path):
+    """A tab or NUL typed raw (not escaped) inside a JSON string is invalid JSON by the
+    letter; the article is kept and the characters cleaned, as escaped ones are."""
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes('{"id": "t", "text": "وفد\tحماس\x00 في القاهرة"}\n'.encode("utf-8"))
+    (doc,) = read_documents([path])
+    assert isinstance(doc, Document) and doc.body == "وفد حماس في القاهرة"
+
+
+def test_a_json_array_is_told_to_be_one_object_per_line(tmp_path):
+    path = tmp_path / "array.jsonl"
+    path.write_text(json.dumps([{"id": "a", "text": ARABIC}], ensure_ascii=False), "utf-8")
+    (item,) = read_documents([path])
+    assert isinstance(item, Skip) and "not a list" in item.reason and "one article per line" in item.reason
+
+
 def test_binary_file_is_skipped_not_decoded(tmp_path):
     (tmp_path / "image.txt").write_bytes(bytes(range(256)) * 8)
     (item,) = read_documents([tmp_path])
