@@ -237,3 +237,15 @@ def test_who_and_where_of_a_coverage_counts_the_articles_with_every_word(tmp_pat
     # No article with every word: every match counts, and the page says which it counted.
     count, every_word, found = mentions(engine, SearchRequest(q="مسيرات مدريد"))
     assert count == 5 and not every_word and {f["value"] for f in found["place"]} == {"غزة", "مدريد"}
+
+
+def test_the_chart_breaks_its_line_where_a_period_has_no_value():
+    """A share is undefined in a period nothing was published: the line stops there and
+    resumes after, instead of a straight stroke across periods never measured; a value
+    alone between two gaps is a dot."""
+    from web.charts import Line, line_chart
+
+    svg = str(line_chart("t", ["2015", "2016", "2017", "2018", "2019", "2020"],
+                         [Line("a", [0.1, 0.2, None, 0.3, None, 0.4]), Line("b", [1, 2, 3, 4, 5, 6])],
+                         True, ["2015", "2017", "2020"]))
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 2  # a: [2015-2016], dots 2018 and 2020

@@ -55,12 +55,34 @@ def line_chart(title: str, periods: list[str], lines: list[Line], share: bool, l
     parts.append(Markup('<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#8c959f"/>')
                  .format(LEFT, WIDTH - RIGHT, TOP + plot_h, TOP + plot_h))
     for (colour, dash), line in zip(STYLES, lines):
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(line.values) if v is not None)
-        parts.append(Markup('<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5" '
-                            'stroke-dasharray="{}"><title>{}</title></polyline>')
-                     .format(points, colour, dash or "none", line.label))
+        # A period without a value (nothing published, so no share) breaks the line: a
+        # straight stroke across it would draw figures that were never measured.
+        for run in _runs(line.values):
+            if len(run) == 1:
+                (i, v), = run
+                parts.append(Markup('<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>{}</title></circle>')
+                             .format(x(i), y(v), colour, line.label))
+                continue
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
+            parts.append(Markup('<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5" '
+                                'stroke-dasharray="{}"><title>{}</title></polyline>')
+                         .format(points, colour, dash or "none", line.label))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+def _runs(values: list[float | None]) -> list[list[tuple[int, float]]]:
+    """The stretches of consecutive periods that have a value, as (period index, value)."""
+    runs: list[list[tuple[int, float]]] = []
+    previous = None
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if previous != i - 1:
+            runs.append([])
+        runs[-1].append((i, value))
+        previous = i
+    return runs
 
 
 def legend(lines: list[Line]) -> Markup:
